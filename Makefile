@@ -1,0 +1,31 @@
+# Two entry points that work on a fresh machine with only Python 3.11+:
+#   make chat  - set up .venv if needed and open the local chat harness
+#   make test  - set up .venv if needed and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: chat test venv eval tune clean
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+chat: $(STAMP)
+	$(VENV)/bin/python -m bot chat
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+eval: $(STAMP)
+	$(VENV)/bin/python -m bot eval tests/devset.yaml
+
+tune: $(STAMP)
+	$(VENV)/bin/python scripts/tune_thresholds.py tests/devset.yaml
+
+clean:
+	rm -rf $(VENV) .pytest_cache
