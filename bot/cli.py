@@ -1,0 +1,205 @@
+"""`python -m bot`: the command-line harness (no token, no network)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from .answer import answer, context_of, reply_language
+from .config import Settings, SettingsError
+from .knowledge import KnowledgeBase, KnowledgeError, load
+from .render import explain_text, to_json, to_text
+from .yamlsource import DataError
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="factbot: sourced answers about Homs, Damascus and Assad")
+    p.add_argument("--data", type=Path, help="folder holding knowledge/, intents/ and locales/ (default: the bundled ones)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def answer_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--lang", default="en", help="the user's interface language, as Telegram sends it")
+        sp.add_argument("--as-of", type=_date_arg, help="answer from the facts reported by this date only")
+        sp.add_argument("--explain", action="store_true", help="add why this answer was chosen")
+
+    ask = sub.add_parser("ask", help="answer one question (or one a line from stdin with --json -)")
+    ask.add_argument("question", help='the question, or "-" to read one a line from standard input')
+    ask.add_argument("--json", action="store_true", help="print the contract's JSON object")
+    answer_options(ask)
+
+    chat = sub.add_parser("chat", help="an interactive session with the same replies a Telegram user gets")
+    answer_options(chat)
+
+    intents = sub.add_parser("intents", help="list the intents (--json: every training example)")
+    intents.add_argument("--json", action="store_true")
+
+    sub.add_parser("validate", help="check knowledge/, intents/ and locales/; report overlapping examples")
+
+    ev = sub.add_parser("eval", help="accuracy on a labelled YAML file")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--min-accuracy", type=float, help="exit 1 if in-scope accuracy or out-of-scope rejection is below this (0-1)")
+    ev.add_argument("--json", action="store_true")
+
+    sub.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    return p
+
+
+def _load(root: Path | None) -> KnowledgeBase:
+    return load(root) if root else load()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    root = args.data or settings.data_root
+    try:
+        kb = _load(root)
+    except KnowledgeError as exc:
+        print(f"the knowledge base in {root} is not valid ({len(exc.errors)} problems):", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    command = args.command
+    if command == "ask":
+        return _ask(kb, args, settings)
+    if command == "chat":
+        return _chat(kb, args, settings)
+    if command == "intents":
+        return _intents(kb, args)
+    if command == "validate":
+        return _validate(kb)
+    if command == "eval":
+        return _eval(kb, args)
+    if command == "run":
+        from .tg.app import run  # imported here so the harness never needs telegram at start-up
+
+        return run(settings, kb)
+    return 2
+
+
+def _one(kb: KnowledgeBase, question: str, args, settings: Settings, context=None):
+    return answer(kb, question, lang=args.lang, context=context, as_of=args.as_of, stale_days=settings.stale_days)
+
+
+def _ask(kb: KnowledgeBase, args, settings: Settings) -> int:
+    if args.question == "-":
+        if not args.json:
+            print("reading from standard input needs --json (one JSON object a line)", file=sys.stderr)
+            return 2
+        for line in sys.stdin:
+            question = line.rstrip("\r\n")
+            if not question.strip():
+                continue
+            reply = _one(kb, question, args, settings)
+            print(json.dumps(to_json(kb, reply, explain=args.explain), ensure_ascii=False), flush=True)
+        return 0
+    reply = _one(kb, args.question, args, settings)
+    if args.json:
+        print(json.dumps(to_json(kb, reply, explain=args.explain), ensure_ascii=False))
+    else:
+        print(to_text(kb, reply))
+        if args.explain:
+            print()
+            print(explain_text(kb, reply))
+    return 0
+
+
+def _chat(kb: KnowledgeBase, args, settings: Settings) -> int:
+    try:
+        import readline  # noqa: F401 - gives the prompt history and line editing
+    except ImportError:
+        pass
+    lang = reply_language(kb, args.lang)
+    print(f"factbot chat: facts as of {kb.as_of}. Ask a question; /why explains the last answer; /quit or Ctrl-D leaves.")
+    context = None
+    last = None
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        question = question.strip()
+        if not question:
+            continue
+        if question in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        if question == "/why":
+            print(explain_text(kb, last) if last else "Ask something first.")
+            continue
+        if question == "/start":
+            question = "help"
+        reply = answer(kb, question, lang=lang, context=context, as_of=args.as_of, stale_days=settings.stale_days)
+        print()
+        print(to_text(kb, reply))
+        if args.explain:
+            print()
+            print(explain_text(kb, reply))
+        print()
+        last = reply
+        context = context_of(reply) or context
+    return 0
+
+
+def _intents(kb: KnowledgeBase, args) -> int:
+    if args.json:
+        for ex in kb.examples():
+            print(json.dumps({"intent": ex.intent, "text": ex.text, "lang": ex.lang}, ensure_ascii=False))
+        return 0
+    for intent in kb.intents.values():
+        print(f"{intent.id:<20} {intent.display()}  ({len(intent.examples)} examples, {len(intent.facts)} facts)")
+    return 0
+
+
+def _validate(kb: KnowledgeBase) -> int:
+    from .evaluate import overlapping_examples
+
+    print(f"ok: {len(kb.facts)} facts, {len(kb.sources)} sources, {len(kb.intents)} intents, "
+          f"{len(kb.examples())} examples, {len(kb.concepts)} names; facts as of {kb.as_of}")
+    overlaps = overlapping_examples(kb)
+    if overlaps:
+        print(f"\n{len(overlaps)} examples sit closer to another intent than to their own (worth rewording or moving):")
+        for own, text, other, other_text, score in overlaps:
+            print(f"  {own}: {text!r} ~ {other}: {other_text!r} ({score:.0f})")
+    return 0
+
+
+def _eval(kb: KnowledgeBase, args) -> int:
+    from .evaluate import evaluate, format_report, read_labelled
+
+    try:
+        items = read_labelled(args.file)
+        report = evaluate(kb, items)
+    except DataError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({
+            "total": report.total, "in_scope_accuracy": report.in_scope_accuracy,
+            "out_of_scope_rejection": report.rejection_rate, "accuracy": report.accuracy,
+            "per_intent": report.per_intent,
+            "mistakes": [{"text": t, "expected": e, "got": g} for t, e, g, _ in report.mistakes],
+        }, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(report))
+    if args.min_accuracy is not None and min(report.in_scope_accuracy, report.rejection_rate) < args.min_accuracy:
+        print(f"\nbelow the bar of {args.min_accuracy:.1%}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,138 @@
+"""Accuracy of the matcher on a labelled file (the `eval` command, the tests, the tuner)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from .knowledge import KnowledgeBase
+from .yamlsource import DataError, LineDict, line_of, read_yaml
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    intent: str | None
+    lang: str = "en"
+
+
+@dataclass
+class Report:
+    total: int = 0
+    in_scope: int = 0
+    in_scope_correct: int = 0
+    out_of_scope: int = 0
+    out_of_scope_rejected: int = 0
+    per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
+    confusions: list[tuple[str, str, int]] = field(default_factory=list)
+    mistakes: list[tuple[str, str | None, str | None, float]] = field(default_factory=list)
+
+    @property
+    def in_scope_accuracy(self) -> float:
+        return self.in_scope_correct / self.in_scope if self.in_scope else 1.0
+
+    @property
+    def rejection_rate(self) -> float:
+        return self.out_of_scope_rejected / self.out_of_scope if self.out_of_scope else 1.0
+
+    @property
+    def accuracy(self) -> float:
+        return (self.in_scope_correct + self.out_of_scope_rejected) / self.total if self.total else 1.0
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Read `- {text: ..., intent: id|null, lang: en}` items; DataError on a bad item."""
+    data = read_yaml(path)
+    if not isinstance(data, list):
+        raise DataError(path, 1, "expected a list of {text, intent} items")
+    items = []
+    for pos, item in enumerate(data):
+        line = data.item_lines[pos] if hasattr(data, "item_lines") else 1
+        if not isinstance(item, LineDict) or not isinstance(item.get("text"), str) or "intent" not in item:
+            raise DataError(path, line, "each item needs 'text' (a question) and 'intent' (an id or null)")
+        intent = item["intent"]
+        if intent is not None and not isinstance(intent, str):
+            raise DataError(path, line_of(item, "intent"), "intent must be an intent id or null")
+        items.append(Labelled(item["text"], intent, str(item.get("lang", "en"))))
+    return items
+
+
+def evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
+    for item in items:
+        if item.intent is not None and item.intent not in kb.intents:
+            raise ValueError(f"labelled intent '{item.intent}' is not an intent (question: {item.text!r})")
+    report = Report(total=len(items))
+    predicted: list[str | None] = []
+    confusion: Counter = Counter()
+    for item in items:
+        match = kb.matcher.match(item.text)
+        got = match.intent
+        predicted.append(got)
+        if item.intent is None:
+            report.out_of_scope += 1
+            report.out_of_scope_rejected += got is None
+        else:
+            report.in_scope += 1
+            report.in_scope_correct += got == item.intent
+        if got != item.intent:
+            confusion[(str(item.intent), str(got))] += 1
+            report.mistakes.append((item.text, item.intent, got, match.confidence))
+    for iid in kb.intents:
+        tp = sum(1 for it, p in zip(items, predicted) if it.intent == iid and p == iid)
+        labelled = sum(1 for it in items if it.intent == iid)
+        chosen = sum(1 for p in predicted if p == iid)
+        report.per_intent[iid] = {
+            "support": labelled,
+            "precision": tp / chosen if chosen else 1.0,
+            "recall": tp / labelled if labelled else 1.0,
+        }
+    report.confusions = [(a, b, n) for (a, b), n in confusion.most_common()]
+    return report
+
+
+def format_report(report: Report) -> str:
+    lines = [
+        f"questions: {report.total}",
+        f"in scope: {report.in_scope_correct}/{report.in_scope} matched to the right intent "
+        f"({report.in_scope_accuracy:.1%})",
+        f"out of scope: {report.out_of_scope_rejected}/{report.out_of_scope} rejected ({report.rejection_rate:.1%})",
+        f"overall accuracy: {report.accuracy:.1%}",
+        "",
+        f"{'intent':<20} {'n':>4} {'precision':>9} {'recall':>7}",
+    ]
+    for iid, row in report.per_intent.items():
+        lines.append(f"{iid:<20} {int(row['support']):>4} {row['precision']:>9.1%} {row['recall']:>7.1%}")
+    if report.confusions:
+        lines += ["", "confusions (expected -> got: count):"]
+        lines += [f"  {a} -> {b}: {n}" for a, b, n in report.confusions[:15]]
+    if report.mistakes:
+        lines += ["", "misclassified:"]
+        lines += [f"  [{exp} -> {got} {conf:.2f}] {text}" for text, exp, got, conf in report.mistakes]
+    return "\n".join(lines)
+
+
+def overlapping_examples(kb: KnowledgeBase) -> list[tuple[str, str, str, str, float]]:
+    """Examples that sit closer to another intent's example than to any of their own.
+
+    Returns (intent, example, other intent, other example, score) for each.
+    """
+    m = kb.matcher
+    texts = [m.canonical(ex.text) for ex in kb.examples()]
+    owners = [ex.intent for ex in kb.examples()]
+    raw = [ex.text for ex in kb.examples()]
+    out = []
+    for i, text in enumerate(texts):
+        best_own, best_other, other_j = 0.0, 0.0, -1
+        for _, s, j in process.extract(text, texts, scorer=fuzz.token_sort_ratio, limit=None):
+            if i == j or texts[i] == "":
+                continue
+            if owners[j] == owners[i]:
+                best_own = max(best_own, float(s))
+            elif s > best_other:
+                best_other, other_j = float(s), j
+        if other_j >= 0 and best_other > best_own and best_other >= 80:
+            out.append((owners[i], raw[i], owners[other_j], raw[other_j], best_other))
+    return out

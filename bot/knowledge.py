@@ -1,0 +1,455 @@
+"""Load and validate the curated data: sources, facts, intents, names and interface texts.
+
+Every problem is reported as `file:line: what is wrong` and all problems are collected
+before failing, so a curator can fix a whole batch at once. The result is immutable; a
+reload builds a new KnowledgeBase and the application swaps the reference.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .matcher import Matcher, Thresholds
+from .model import ASSERTIONS, SOURCE_TYPES, Citation, Concept, Example, Fact, Intent, Source
+from .yamlsource import DataError, LineDict, LineList, line_of, read_yaml
+
+# The ids that tests and tools outside this repository rely on (../shared/contract.md).
+CONTRACT_INTENTS = (
+    "homs_control", "homs_capture", "homs_residents", "homs_strategic", "homs_prison",
+    "golani_statement", "rebels_who", "damascus_status", "damascus_protests", "army_position",
+    "assad_whereabouts", "assad_us_outreach", "us_assessment", "statue_toppled",
+    "syria_overview", "sources", "help",
+)
+LANGS = ("en", "ar", "ru", "uk")
+MIN_EXAMPLES = 25
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class KnowledgeError(Exception):
+    """The data did not validate; `errors` holds one `file:line: message` per problem."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    root: Path
+    sources: dict[str, Source]
+    facts: dict[str, Fact]
+    intents: dict[str, Intent]
+    concepts: dict[str, Concept]
+    ui: dict[str, dict[str, str]]  # lang -> key -> text
+    matcher: Matcher
+    superseded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    version: str = ""
+
+    @property
+    def as_of(self) -> date | None:
+        return max((f.reported for f in self.facts.values()), default=None)
+
+    def text(self, key: str, lang: str = "en", **values: Any) -> str:
+        """An interface text in `lang` (English when missing), with {placeholders} filled."""
+        template = self.ui.get(lang, {}).get(key) or self.ui["en"][key]
+        return template.format(**values) if values else template
+
+    def examples(self) -> list[Example]:
+        return [ex for intent in self.intents.values() for ex in intent.examples]
+
+
+class _Collector:
+    """Gathers errors with their locations."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.errors.append(f"{_rel(path)}:{line}: {message}")
+
+    def read(self, path: Path) -> Any:
+        try:
+            return read_yaml(path)
+        except DataError as exc:
+            self.errors.append(f"{_rel(path)}:{exc.line}: {exc.message}")
+            return None
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _check_keys(c: _Collector, path: Path, obj: LineDict, allowed: set[str], required: set[str], what: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            c.add(path, line_of(obj, key), f"unknown key '{key}' in {what} (allowed: {', '.join(sorted(allowed))})")
+    for key in sorted(required - set(obj)):
+        c.add(path, line_of(obj), f"{what} is missing '{key}'")
+
+
+def _lang_text(c: _Collector, path: Path, obj: LineDict, key: str, what: str) -> dict[str, str]:
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        return {"en": value.strip()}
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for lang, text in value.items():
+            if lang not in LANGS:
+                c.add(path, line_of(value, lang), f"{what}: unknown language '{lang}' (use {', '.join(LANGS)})")
+            elif not isinstance(text, str) or not text.strip():
+                c.add(path, line_of(value, lang), f"{what}: '{lang}' text must be non-empty text")
+            else:
+                out[lang] = " ".join(text.split())
+        if "en" not in out and value is not None:
+            c.add(path, line_of(obj, key), f"{what}: an English ('en') text is required")
+        return out
+    if key in obj:
+        c.add(path, line_of(obj, key), f"{what}: '{key}' must be text or a mapping of language to text")
+    return {}
+
+
+def _date(c: _Collector, path: Path, obj: LineDict, key: str, what: str) -> date | None:
+    value = obj.get(key)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    if key in obj:
+        c.add(path, line_of(obj, key), f"{what}: '{key}' must be a date YYYY-MM-DD, got {value!r}")
+    return None
+
+
+def _id_list(c: _Collector, path: Path, obj: LineDict, key: str, what: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        c.add(path, line_of(obj, key), f"{what}: '{key}' must be a list of ids")
+        return ()
+    return tuple(value)
+
+
+# -- sources ------------------------------------------------------------------------------
+def _load_sources(c: _Collector, path: Path) -> dict[str, Source]:
+    data = c.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, LineDict) or not isinstance(data.get("sources"), dict):
+        c.add(path, line_of(data), "expected a top-level 'sources:' mapping")
+        return {}
+    out: dict[str, Source] = {}
+    for sid, entry in data["sources"].items():
+        where = line_of(data["sources"], sid)
+        if not _ID.match(sid):
+            c.add(path, where, f"source id '{sid}' must be lower_snake_case")
+        if not isinstance(entry, LineDict):
+            c.add(path, where, f"source '{sid}' must be a mapping with name and type")
+            continue
+        _check_keys(c, path, entry, {"name", "type", "note"}, {"name", "type"}, f"source '{sid}'")
+        name = _lang_text(c, path, entry, "name", f"source '{sid}'")
+        stype = entry.get("type")
+        if "type" in entry and stype not in SOURCE_TYPES:
+            c.add(path, line_of(entry, "type"), f"source '{sid}': type '{stype}' is not one of {', '.join(SOURCE_TYPES)}")
+        if name:
+            out[sid] = Source(sid, name, str(stype))
+    return out
+
+
+# -- facts --------------------------------------------------------------------------------
+_FACT_KEYS = {"id", "statement", "asserted_by", "assertion", "sources", "event_date", "reported", "supersedes", "note"}
+_FACT_REQUIRED = _FACT_KEYS - {"supersedes", "note"}
+
+
+def _load_facts(c: _Collector, paths: list[Path], sources: dict[str, Source]) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {}
+    where: dict[str, tuple[Path, int]] = {}
+    for path in paths:
+        data = c.read(path)
+        if data is None:
+            continue
+        items = data.get("facts") if isinstance(data, LineDict) else None
+        if not isinstance(items, list):
+            c.add(path, line_of(data), "expected a top-level 'facts:' list")
+            continue
+        for pos, item in enumerate(items):
+            line = items.item_lines[pos] if isinstance(items, LineList) else 1
+            if not isinstance(item, LineDict):
+                c.add(path, line, "each fact must be a mapping (id, statement, asserted_by, ...)")
+                continue
+            fid = item.get("id")
+            what = f"fact '{fid}'" if fid else "fact"
+            _check_keys(c, path, item, _FACT_KEYS, _FACT_REQUIRED, what)
+            if not isinstance(fid, str) or not _ID.match(fid):
+                if "id" in item:
+                    c.add(path, line_of(item, "id"), f"fact id {fid!r} must be lower_snake_case")
+                continue
+            if fid in facts or fid in where:
+                other = where[fid]
+                c.add(path, line_of(item, "id"), f"duplicate fact id '{fid}' (first defined at {_rel(other[0])}:{other[1]})")
+                continue
+            where[fid] = (path, line_of(item, "id"))
+            statement = _lang_text(c, path, item, "statement", what)
+            by = item.get("asserted_by")
+            if "asserted_by" in item and by not in sources:
+                c.add(path, line_of(item, "asserted_by"), f"{what}: asserted_by '{by}' is not a source in knowledge/sources.yaml")
+            assertion = item.get("assertion")
+            if "assertion" in item and assertion not in ASSERTIONS:
+                c.add(path, line_of(item, "assertion"), f"{what}: assertion '{assertion}' is not one of {', '.join(ASSERTIONS)}")
+            cites = _citations(c, path, item, sources, what)
+            event = _date(c, path, item, "event_date", what)
+            reported = _date(c, path, item, "reported", what)
+            if event and reported and reported < event:
+                c.add(path, line_of(item, "reported"), f"{what}: reported {reported} is before the event date {event}")
+            supersedes = _id_list(c, path, item, "supersedes", what)
+            if statement and by in sources and assertion in ASSERTIONS and cites and event and reported:
+                facts[fid] = Fact(fid, statement, by, assertion, cites, event, reported, supersedes)
+    for fid, fact in facts.items():
+        path, line = where[fid]
+        for old in fact.supersedes:
+            if old == fid:
+                c.add(path, line, f"fact '{fid}' supersedes itself")
+            elif old not in where:
+                c.add(path, line, f"fact '{fid}' supersedes '{old}', which is not defined")
+            elif old in facts and facts[old].reported > fact.reported:
+                c.add(path, line, f"fact '{fid}' supersedes '{old}', which was reported later ({facts[old].reported})")
+    return facts
+
+
+def _citations(c: _Collector, path: Path, item: LineDict, sources: dict[str, Source], what: str) -> tuple[Citation, ...]:
+    value = item.get("sources")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        c.add(path, line_of(item, "sources"), f"{what}: 'sources' must be a non-empty list of {{outlet, cites}}")
+        return ()
+    out = []
+    for entry in value:
+        if isinstance(entry, str):
+            entry_obj: Any = LineDict(outlet=entry)
+            entry_obj.line, entry_obj.key_lines = line_of(value), {}
+            entry = entry_obj
+        if not isinstance(entry, LineDict):
+            c.add(path, line_of(value), f"{what}: each source must be a mapping with 'outlet'")
+            continue
+        _check_keys(c, path, entry, {"outlet", "cites"}, {"outlet"}, f"{what} source")
+        outlet, cites = entry.get("outlet"), entry.get("cites")
+        ok = True
+        for key, sid in (("outlet", outlet), ("cites", cites)):
+            if sid is not None and sid not in sources:
+                c.add(path, line_of(entry, key), f"{what}: {key} '{sid}' is not a source in knowledge/sources.yaml")
+                ok = False
+        if ok and outlet:
+            out.append(Citation(outlet, cites))
+    return tuple(out)
+
+
+# -- names --------------------------------------------------------------------------------
+def _load_concepts(c: _Collector, path: Path) -> dict[str, Concept]:
+    data = c.read(path)
+    if data is None:
+        return {}
+    if not isinstance(data, LineDict):
+        c.add(path, 1, "expected 'concepts:' and 'out_of_scope:' mappings")
+        return {}
+    _check_keys(c, path, data, {"concepts", "out_of_scope"}, {"concepts"}, "aliases file")
+    out: dict[str, Concept] = {}
+    seen_variant: dict[str, str] = {}
+    for section, in_scope in (("concepts", True), ("out_of_scope", False)):
+        block = data.get(section) or {}
+        if not isinstance(block, dict):
+            c.add(path, line_of(data, section), f"'{section}' must be a mapping of id to entry")
+            continue
+        for cid, entry in block.items():
+            line = line_of(block, cid)
+            if not _ID.match(cid):
+                c.add(path, line, f"name id '{cid}' must be lower_snake_case")
+            if cid in out:
+                c.add(path, line, f"name id '{cid}' is defined twice")
+                continue
+            if not isinstance(entry, LineDict):
+                c.add(path, line, f"'{cid}' must be a mapping with kind and variants")
+                continue
+            _check_keys(c, path, entry, {"kind", "variants", "default_intent", "name"}, {"kind", "variants"}, f"'{cid}'")
+            kind = entry.get("kind")
+            if kind not in ("place", "person", "group", "topic"):
+                c.add(path, line_of(entry, "kind"), f"'{cid}': kind must be place, person, group or topic")
+            variants = entry.get("variants")
+            if not isinstance(variants, list) or not all(isinstance(v, str) and v.strip() for v in variants):
+                c.add(path, line_of(entry, "variants"), f"'{cid}': variants must be a list of names")
+                continue
+            from .normalize import normalize
+
+            for v in variants:
+                key = normalize(v)
+                if key in seen_variant and seen_variant[key] != cid:
+                    c.add(path, line_of(entry, "variants"), f"'{cid}': variant '{v}' is already a variant of '{seen_variant[key]}'")
+                seen_variant[key] = cid
+            name = _lang_text(c, path, entry, "name", f"'{cid}'") if "name" in entry else {}
+            out[cid] = Concept(cid, str(kind), tuple(variants), in_scope, entry.get("default_intent"), name)
+    return out
+
+
+# -- intents ------------------------------------------------------------------------------
+_INTENT_KEYS = {"id", "label", "facts", "follow_ups", "entities", "allows", "examples"}
+
+
+def _load_intents(c: _Collector, paths: list[Path]) -> tuple[dict[str, Intent], dict[str, tuple[Path, LineDict]]]:
+    intents: dict[str, Intent] = {}
+    raw: dict[str, tuple[Path, LineDict]] = {}
+    for path in paths:
+        data = c.read(path)
+        if data is None:
+            continue
+        if not isinstance(data, LineDict):
+            c.add(path, 1, "an intent file must be a mapping (id, label, facts, examples, ...)")
+            continue
+        iid = data.get("id")
+        _check_keys(c, path, data, _INTENT_KEYS, {"id", "label", "examples"}, f"intent '{iid}'")
+        if not isinstance(iid, str) or not _ID.match(iid):
+            c.add(path, line_of(data, "id"), f"intent id {iid!r} must be lower_snake_case")
+            continue
+        if iid != path.stem:
+            c.add(path, line_of(data, "id"), f"intent id '{iid}' must match the file name ({path.stem}.yaml)")
+        if iid in intents:
+            c.add(path, line_of(data, "id"), f"intent '{iid}' is defined twice")
+            continue
+        label = _lang_text(c, path, data, "label", f"intent '{iid}'")
+        examples: list[Example] = []
+        block = data.get("examples")
+        if not isinstance(block, dict) or "en" not in block:
+            c.add(path, line_of(data, "examples"), f"intent '{iid}': examples must map languages to lists, with 'en'")
+        else:
+            for lang, items in block.items():
+                if lang not in LANGS:
+                    c.add(path, line_of(block, lang), f"intent '{iid}': unknown language '{lang}'")
+                    continue
+                if not isinstance(items, list) or not all(isinstance(t, str) and t.strip() for t in items):
+                    c.add(path, line_of(block, lang), f"intent '{iid}': '{lang}' examples must be a list of questions")
+                    continue
+                examples.extend(Example(iid, t.strip(), lang) for t in items)
+        raw[iid] = (path, data)
+        intents[iid] = Intent(
+            iid,
+            label,
+            _id_list(c, path, data, "facts", f"intent '{iid}'"),
+            _id_list(c, path, data, "follow_ups", f"intent '{iid}'"),
+            _id_list(c, path, data, "entities", f"intent '{iid}'"),
+            _id_list(c, path, data, "allows", f"intent '{iid}'"),
+            tuple(examples),
+        )
+    return intents, raw
+
+
+def _cross_check(c: _Collector, intents: dict, raw: dict, facts: dict, concepts: dict, fact_ids: set[str]) -> None:
+    for iid, intent in intents.items():
+        path, data = raw[iid]
+        for fid in intent.facts:
+            if fid not in fact_ids:
+                c.add(path, line_of(data, "facts"), f"intent '{iid}' uses fact '{fid}', which is not defined in knowledge/")
+        for other in intent.follow_ups:
+            if other not in intents:
+                c.add(path, line_of(data, "follow_ups"), f"intent '{iid}': follow-up '{other}' is not an intent")
+        for key in ("entities", "allows"):
+            for cid in getattr(intent, key):
+                if cid not in concepts:
+                    c.add(path, line_of(data, key), f"intent '{iid}': {key} names '{cid}', which is not in intents/aliases.yaml")
+        n_en = sum(1 for e in intent.examples if e.lang == "en")
+        if n_en < MIN_EXAMPLES:
+            c.add(path, line_of(data, "examples"), f"intent '{iid}' has {n_en} English examples; at least {MIN_EXAMPLES} are needed")
+    for cid, concept in concepts.items():
+        if concept.default_intent and concept.default_intent not in intents:
+            c.errors.append(f"intents/aliases.yaml: '{cid}': default_intent '{concept.default_intent}' is not an intent")
+    for iid in CONTRACT_INTENTS:
+        if iid not in intents:
+            c.errors.append(f"intents/{iid}.yaml:0: the contract intent '{iid}' has no definition")
+
+
+# -- interface texts ----------------------------------------------------------------------
+def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
+    ui: dict[str, dict[str, str]] = {}
+    where: dict[tuple[str, str], str] = {}
+    for path in paths:
+        data = c.read(path)
+        if data is None:
+            continue
+        if not isinstance(data, LineDict):
+            c.add(path, 1, "expected a mapping of language to texts")
+            continue
+        for lang, texts in data.items():
+            if lang not in LANGS or not isinstance(texts, LineDict):
+                c.add(path, line_of(data, lang), f"'{lang}' must be one of {', '.join(LANGS)} with a mapping of texts")
+                continue
+            for key, text in texts.items():
+                if not isinstance(text, str):
+                    c.add(path, line_of(texts, key), f"text '{key}' must be a string")
+                    continue
+                if (lang, key) in where:
+                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}) is also defined in {where[(lang, key)]}")
+                    continue
+                try:
+                    list(string.Formatter().parse(text))
+                except ValueError as exc:
+                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}): bad placeholder ({exc})")
+                    continue
+                where[(lang, key)] = _rel(path)
+                ui.setdefault(lang, {})[key] = text.rstrip("\n")
+    if "en" not in ui:
+        c.errors.append("locales/: no English ('en') interface texts found")
+    return ui
+
+
+def _thresholds(c: _Collector, path: Path) -> Thresholds:
+    if not path.exists():
+        return Thresholds()
+    data = c.read(path)
+    if not isinstance(data, LineDict):
+        return Thresholds()
+    _check_keys(c, path, data, {"out_of_scope", "ambiguity", "follow_up_max_words", "chosen_by"}, set(), "thresholds")
+    values = {k: data[k] for k in ("out_of_scope", "ambiguity", "follow_up_max_words") if k in data}
+    return Thresholds(**values)
+
+
+def _superseded_by(facts: dict[str, Fact]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for fact in facts.values():
+        for old in fact.supersedes:
+            out.setdefault(old, []).append(fact.id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
+    """Load and validate everything under `root`; raise KnowledgeError listing all problems."""
+    root = Path(root)
+    c = _Collector()
+    knowledge = root / "knowledge"
+    sources = _load_sources(c, knowledge / "sources.yaml")
+    fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
+    if not fact_files:
+        c.errors.append(f"{_rel(knowledge)}: no fact files (*.yaml) found")
+    facts = _load_facts(c, fact_files, sources)
+    concepts = _load_concepts(c, root / "intents" / "aliases.yaml")
+    intent_files = sorted(p for p in (root / "intents").glob("*.yaml") if p.name not in ("aliases.yaml", "thresholds.yaml"))
+    intents, raw = _load_intents(c, intent_files)
+    fact_ids = set(facts) | {e.split(":")[0] for e in ()}
+    _cross_check(c, intents, raw, facts, concepts, fact_ids)
+    ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
+    thresholds = _thresholds(c, root / "intents" / "thresholds.yaml")
+    if c.errors:
+        raise KnowledgeError(c.errors)
+    matcher = Matcher(intents, concepts, thresholds)
+    version = max((f.reported for f in facts.values()), default=date.min).isoformat() + f"/{len(facts)}f/{len(intents)}i"
+    return KnowledgeBase(root, sources, facts, intents, concepts, ui, matcher, _superseded_by(facts), version)

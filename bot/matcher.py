@@ -1,0 +1,319 @@
+"""Find the intent a question asks for, or decide that it asks for something we have no facts on.
+
+Pipeline: normalise -> canonicalise names (aliases, with typo tolerance) -> score every intent
+by (a) rapidfuzz similarity to its examples, (b) weighted word overlap with its examples and
+(c) evidence from the names the question mentions -> pick the best, or refuse.
+
+Refusal comes first from names: a question that names a place, person or topic we know to be
+out of scope ("Aleppo", "Putin") and none of the intent's own names is a near miss, not a
+weak match. Then from the score: below the out-of-scope threshold, no intent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from .model import Concept, Intent, Match, Scored
+from .normalize import normalize
+from .words import COMMON_WORDS
+
+SUBJECT_KINDS = ("place", "person", "group")
+MAX_PHRASE = 6
+# Leading words that mark a follow-up ("and damascus?", "what about assad").
+_FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    out_of_scope: float = 0.5  # below this score, no intent
+    ambiguity: float = 0.06  # runner-ups within this of the best are offered as "did you mean"
+    follow_up_max_words: int = 4
+
+
+@dataclass(frozen=True)
+class Weights:
+    fuzzy: float = 0.55
+    lexical: float = 0.45
+    entity_bonus: float = 0.12  # per named concept the intent is about
+    entity_penalty: float = 0.2  # per named subject (place/person/group) the intent is not about
+    unknown_word_penalty: float = 0.12  # per unrecognised word that looks like a name
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation was about, so that "and damascus?" can be understood."""
+
+    question: str  # canonical form of the last answered question
+    intent: str
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Canon:
+    text: str  # canonical string
+    tokens: tuple[str, ...]
+    concepts: tuple[str, ...]  # in-scope concept ids, in order of appearance
+    unknown: tuple[str, ...]  # out-of-scope concept ids
+    strange: tuple[str, ...]  # words we do not know at all
+
+
+class Matcher:
+    """Built once per knowledge base; immutable; `match` is pure."""
+
+    def __init__(
+        self,
+        intents: dict[str, Intent],
+        concepts: dict[str, Concept],
+        thresholds: Thresholds = Thresholds(),
+        weights: Weights = Weights(),
+    ):
+        self.intents = intents
+        self.concepts = concepts
+        self.thresholds = thresholds
+        self.weights = weights
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for concept in concepts.values():
+            for variant in concept.variants:
+                key = tuple(normalize(variant).split())
+                if key:
+                    self._phrases.setdefault(key, concept.id)
+        self._single_variants = sorted({k[0] for k in self._phrases if len(k) == 1 and len(k[0]) >= 4})
+        self._concept_tokens = {c.id for c in concepts.values()}
+
+        # Vocabulary of the raw examples, so a real word is never "corrected" into a name.
+        raw_vocab: set[str] = set()
+        for intent in intents.values():
+            for ex in intent.examples:
+                raw_vocab.update(normalize(ex.text).split())
+        self._vocab = raw_vocab | COMMON_WORDS
+
+        self._example_texts: list[str] = []
+        self._example_intents: list[str] = []
+        intent_tokens: dict[str, Counter] = defaultdict(Counter)
+        for intent in intents.values():
+            for ex in intent.examples:
+                canon = self._canonicalise(normalize(ex.text))
+                if not canon.text:
+                    continue
+                self._example_texts.append(canon.text)
+                self._example_intents.append(intent.id)
+                intent_tokens[intent.id].update(set(canon.tokens))
+        self._known_tokens = set().union(*(set(c) for c in intent_tokens.values())) | self._vocab
+        # Word weights: a word used by few intents says more about which one is meant.
+        n_intents = max(len(intents), 1)
+        doc_freq = Counter(tok for counts in intent_tokens.values() for tok in counts)
+        self._idf = {tok: math.log(1 + n_intents / df) for tok, df in doc_freq.items()}
+        self._default_idf = math.log(1 + n_intents)
+        # Share of an intent's examples that use the word: frequent in-intent words count more.
+        self._intent_word = {
+            iid: {tok: min(1.0, 4 * cnt / max(1, len(intents[iid].examples))) for tok, cnt in counts.items()}
+            for iid, counts in intent_tokens.items()
+        }
+
+    # -- canonicalisation ---------------------------------------------------------------
+    def _canonicalise(self, normalized: str) -> _Canon:
+        words = normalized.split()
+        out: list[str] = []
+        concepts: list[str] = []
+        unknown: list[str] = []
+        strange: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+                cid = self._phrases.get(tuple(words[i : i + size]))
+                if cid:
+                    self._note(cid, out, concepts, unknown)
+                    i += size
+                    break
+            else:
+                word = words[i]
+                cid = self._fuzzy_name(word)
+                if cid:
+                    self._note(cid, out, concepts, unknown)
+                else:
+                    out.append(word)
+                    if word not in self._vocab and len(word) >= 4 and not word.isdigit():
+                        strange.append(word)
+                i += 1
+        return _Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
+
+    def _note(self, cid: str, out: list[str], concepts: list[str], unknown: list[str]) -> None:
+        concept = self.concepts[cid]
+        out.append(cid)
+        (concepts if concept.in_scope else unknown).append(cid)
+
+    def _fuzzy_name(self, word: str) -> str | None:
+        """A misspelt name ("homz", "alepo"), never an ordinary word."""
+        if len(word) < 4 or word in self._vocab or not self._single_variants:
+            return None
+        limit = 1 if len(word) <= 6 else 2
+        found = process.extractOne(
+            word, self._single_variants, scorer=Levenshtein.distance, score_cutoff=limit
+        )
+        if not found:
+            return None
+        variant = found[0]
+        if len(word) <= 5 and variant[0] != word[0]:
+            return None
+        return self._phrases[(variant,)]
+
+    # -- scoring --------------------------------------------------------------------------
+    def _score(self, canon: _Canon) -> tuple[list[Scored], list[tuple[str, str, float]]]:
+        w = self.weights
+        fuzzy_best: dict[str, float] = defaultdict(float)
+        closest: list[tuple[str, str, float]] = []
+        if canon.text and self._example_texts:
+            combined = [0.0] * len(self._example_texts)
+            for scorer, weight in ((fuzz.token_sort_ratio, 0.006), (fuzz.token_set_ratio, 0.004)):
+                for _, score, idx in process.extract(canon.text, self._example_texts, scorer=scorer, limit=None):
+                    combined[idx] += weight * score
+            for idx, s in enumerate(combined):
+                iid = self._example_intents[idx]
+                if s > fuzzy_best[iid]:
+                    fuzzy_best[iid] = s
+            order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)[:5]
+            closest = [(self._example_intents[k], self._example_texts[k], round(combined[k], 3)) for k in order]
+
+        tokens = set(canon.tokens)
+        total = sum(self._idf.get(t, self._default_idf) for t in tokens) or 1.0
+        present = set(canon.concepts)
+        subjects = {c for c in present if self.concepts[c].kind in SUBJECT_KINDS}
+        ranked: list[Scored] = []
+        for iid, intent in self.intents.items():
+            words = self._intent_word.get(iid, {})
+            lexical = sum(self._idf.get(t, self._default_idf) * words.get(t, 0.0) for t in tokens) / total
+            score = w.fuzzy * fuzzy_best.get(iid, 0.0) + w.lexical * lexical
+            own = set(intent.entities)
+            score += w.entity_bonus * len(present & own)
+            score -= w.entity_penalty * len(subjects - own)
+            if not (subjects & own):
+                score -= w.unknown_word_penalty * len(canon.strange)
+            ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
+        ranked.sort(key=lambda s: -s.score)
+        return ranked, closest
+
+    # -- decision -------------------------------------------------------------------------
+    def _decide(self, question: str, normalized: str, canon: _Canon) -> Match:
+        ranked, closest = self._score(canon)
+        th = self.thresholds
+        best = ranked[0] if ranked else Scored("", 0.0)
+        intent: str | None = best.intent
+        reason = "matched"
+        if not canon.text:
+            intent, reason = None, "empty"
+        elif self._near_miss(canon, best.intent):
+            intent, reason = None, "out_of_scope_name"
+        elif best.score < th.out_of_scope:
+            intent, reason = None, "low_score"
+        alternatives: tuple[str, ...] = ()
+        if intent:
+            alternatives = tuple(
+                s.intent for s in ranked[1:3] if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity
+            )
+        return Match(
+            question=question,
+            normalized=canon.text,
+            intent=intent,
+            confidence=best.score if intent else round(1.0 - best.score, 4) if canon.text else 1.0,
+            ranked=tuple(ranked),
+            alternatives=alternatives,
+            concepts=canon.concepts,
+            unknown=canon.unknown,
+            closest=tuple(closest),
+            reason=reason,
+        )
+
+    def _near_miss(self, canon: _Canon, intent_id: str) -> bool:
+        """Names something out of scope, and not the intent's own subject of that kind."""
+        if not canon.unknown:
+            return False
+        intent = self.intents[intent_id]
+        own_present = {c for c in canon.concepts if c in intent.entities}
+        for cid in canon.unknown:
+            if cid in intent.allows:
+                continue
+            kind = self.concepts[cid].kind
+            if not any(self.concepts[c].kind == kind for c in own_present):
+                return True
+        return False
+
+    def match(self, question: str, context: Context | None = None) -> Match:
+        normalized = normalize(question)
+        canon = self._canonicalise(normalized)
+        result = self._decide(question, normalized, canon)
+        if context is not None:
+            result = self._with_context(question, normalized, canon, result, context)
+        if result.intent and len(canon.tokens) >= 5:
+            result = self._with_second_question(question, result)
+        return result
+
+    def canonical(self, question: str) -> str:
+        return self._canonicalise(normalize(question)).text
+
+    # -- conversation -----------------------------------------------------------------------
+    def _with_context(self, question: str, normalized: str, canon: _Canon, result: Match, ctx: Context) -> Match:
+        """Read a short follow-up in the light of the previous question."""
+        stripped = _FOLLOW_UP.sub("", normalized).strip()
+        is_follow_up = stripped != normalized or len(canon.tokens) <= self.thresholds.follow_up_max_words
+        if not is_follow_up or canon.unknown:
+            return result
+        rest = self._canonicalise(stripped)
+        subjects = [c for c in rest.concepts if self.concepts[c].kind in SUBJECT_KINDS]
+        candidates: list[str] = []
+        if subjects:
+            # "and damascus?": the last question, about the new subject.
+            prev = [t for t in ctx.question.split() if t not in ctx.concepts or self.concepts[t].kind not in SUBJECT_KINDS]
+            candidates.append(" ".join(prev + subjects))
+        elif ctx.concepts:
+            # "when did it fall?": the new question, about the last subject.
+            candidates.append(" ".join(list(rest.tokens) + [c for c in ctx.concepts]))
+        best = result
+        for text in candidates:
+            alt = self._decide(question, normalized, self._canonicalise(text))
+            if alt.intent and (best.intent is None or alt.confidence > best.confidence):
+                best = alt
+        if best.intent is None and subjects and len(rest.tokens) <= 2:
+            default = self.concepts[subjects[0]].default_intent
+            if default:
+                best = self._forced(question, best, default, "default_for_name")
+        if best is not result:
+            return Match(**{**best.__dict__, "reason": best.reason + "+context"})
+        return result
+
+    def _forced(self, question: str, base: Match, intent: str, reason: str) -> Match:
+        score = next((s.score for s in base.ranked if s.intent == intent), 0.0)
+        return Match(**{**base.__dict__, "intent": intent, "confidence": max(score, self.thresholds.out_of_scope), "reason": reason, "alternatives": ()})
+
+    def _with_second_question(self, question: str, first: Match) -> Match:
+        """ "who controls homs and where is assad": answer both when both parts are clear."""
+        parts = [p for p in re.split(r"\?+|\band\b|\balso\b|;", question, flags=re.IGNORECASE) if p.strip()]
+        if len(parts) < 2:
+            return first
+        found: list[Match] = []
+        for part in parts:
+            canon = self._canonicalise(normalize(part))
+            if len(canon.tokens) < 2:
+                continue
+            m = self._decide(part, normalize(part), canon)
+            if m.intent and m.confidence >= self.thresholds.out_of_scope + 0.1 and m.intent not in {x.intent for x in found}:
+                found.append(m)
+        if len(found) < 2:
+            return first
+        lead = next((m for m in found if m.intent == first.intent), None)
+        if lead is None:
+            return first
+        extra = tuple(m for m in found if m is not lead)
+        return Match(**{**first.__dict__, "extra": extra, "alternatives": tuple(a for a in first.alternatives if a not in {m.intent for m in extra})})
+
+    def bare_name(self, question: str) -> str | None:
+        """The default intent when a question is nothing but a name ("homs?")."""
+        canon = self._canonicalise(normalize(question))
+        if len(canon.tokens) == 1 and canon.concepts:
+            return self.concepts[canon.concepts[0]].default_intent
+        return None

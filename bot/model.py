@@ -1,0 +1,151 @@
+"""Plain, immutable data: what the knowledge base holds and what an answer is.
+
+Nothing here knows about Telegram, YAML or matching; every other module speaks in these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+ASSERTIONS = ("reported", "claimed", "stated", "alleged", "suggested")
+SOURCE_TYPES = (
+    "wire_service",
+    "news_outlet",
+    "state_media",
+    "official_statement",
+    "own_statement",
+    "anonymous_source",
+    "analysts",
+    "media_reports",
+    "background",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: dict[str, str]  # lang -> name as readers of that language know it
+    type: str
+
+    def display(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name["en"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    outlet: str  # source id of the publication
+    cites: str | None = None  # source id it cites ("reports Reuters")
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    statement: dict[str, str]  # lang -> sentence(s), attribution included
+    asserted_by: str  # source id
+    assertion: str  # one of ASSERTIONS
+    sources: tuple[Citation, ...]
+    event_date: date
+    reported: date
+    supersedes: tuple[str, ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        return self.statement.get(lang) or self.statement["en"]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A name the matcher recognises: in scope (homs, assad) or out of scope (aleppo, putin)."""
+
+    id: str
+    kind: str  # place | person | group | topic
+    variants: tuple[str, ...]
+    in_scope: bool = True
+    default_intent: str | None = None
+    name: dict[str, str] = field(default_factory=dict)  # display names (out-of-scope ones)
+
+    def display(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name.get("en") or self.id.replace("_", " ").title()
+
+
+@dataclass(frozen=True)
+class Example:
+    intent: str
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    label: dict[str, str]
+    facts: tuple[str, ...]
+    follow_ups: tuple[str, ...]
+    entities: tuple[str, ...]
+    allows: tuple[str, ...]
+    examples: tuple[Example, ...]
+
+    def display(self, lang: str = "en") -> str:
+        return self.label.get(lang) or self.label["en"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate intent with its score in [0, 1]."""
+
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the matcher decided about one question, and why."""
+
+    question: str
+    normalized: str
+    intent: str | None
+    confidence: float
+    ranked: tuple[Scored, ...]  # all candidates, best first
+    alternatives: tuple[str, ...]  # runner-ups worth offering as "did you mean"
+    concepts: tuple[str, ...]  # in-scope concept ids recognised
+    unknown: tuple[str, ...]  # out-of-scope concept ids recognised
+    closest: tuple[tuple[str, str, float], ...]  # (intent, example, score) nearest examples
+    reason: str  # short machine-readable reason for the decision
+    extra: tuple["Match", ...] = ()  # a second question in the same message
+
+
+@dataclass(frozen=True)
+class Section:
+    """One intent's part of an answer."""
+
+    intent: str
+    current: tuple[Fact, ...]  # lead facts, in the intent's order
+    earlier: tuple[Fact, ...]  # superseded reports, newest first
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Everything a surface needs to say an answer; rendering only formats it."""
+
+    question: str
+    lang: str
+    intent: str | None
+    confidence: float
+    sections: tuple[Section, ...]
+    sources: tuple[str, ...]  # display names of outlets, in order of first use
+    as_of: date | None  # newest reported date among facts used
+    stale_days: int | None  # set when the newest fact is older than the staleness limit
+    alternatives: tuple[str, ...]
+    follow_ups: tuple[str, ...]
+    unknown: tuple[str, ...]  # display names of out-of-scope things the question named
+    match: Match
+    knowledge_as_of: date | None = None  # newest fact in the whole base (for refusals)
+    point_in_time: date | None = None  # answering "as known on" this date
+
+    @property
+    def answered(self) -> bool:
+        return self.intent is not None
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        return tuple(f for s in self.sections for f in (*s.current, *s.earlier))

@@ -1,0 +1,68 @@
+"""Turn what people type into a plain, comparable string.
+
+NFKC, case-fold, accents off, invisible and control characters out, Latin look-alikes in
+mixed-script words mapped back, punctuation and emoji to spaces, the bot's own address
+(`/ask`, `/ask@bot`, `@bot`) removed, runs of a repeated letter shortened.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Cyrillic and Greek letters that look like Latin ones; applied only inside words that also
+# contain Latin letters, so genuine Cyrillic text is left alone.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "һ": "h", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h",
+        "α": "a", "ο": "o", "ρ": "p", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t",
+    }
+)
+_LATIN = re.compile(r"[a-z]")
+_NON_LATIN_LOOKALIKE = re.compile(r"[аеорсухіјѕһкмтвнαορεικντ]")
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
+_COMMAND = re.compile(r"^\s*/[a-z_]+(@[a-z0-9_]+)?\b", re.IGNORECASE)
+_MENTION = re.compile(r"@[a-z0-9_]{3,}", re.IGNORECASE)
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_APOSTROPHES = re.compile(r"(\w)['’`ʼ](\w)")
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def _unmix(word: str) -> str:
+    if _LATIN.search(word) and _NON_LATIN_LOOKALIKE.search(word):
+        return word.translate(_HOMOGLYPHS)
+    return word
+
+
+def _keep(ch: str) -> str:
+    cat = unicodedata.category(ch)
+    if cat in _INVISIBLE:
+        return " " if ch in "\n\r\t" else ""
+    if cat[0] in "LN":
+        return ch
+    if ch == "'":
+        return ""
+    return " "  # punctuation, symbols, emoji, separators
+
+
+def strip_address(text: str) -> str:
+    """Remove a leading bot command (/ask, /ask@bot) and any @mentions."""
+    text = _COMMAND.sub(" ", text, count=1)
+    return _MENTION.sub(" ", text)
+
+
+def normalize(text: str) -> str:
+    """The canonical form the matcher compares: lower-case words separated by single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = strip_address(text)
+    text = text.casefold()
+    text = _strip_marks(text)
+    text = _APOSTROPHES.sub(r"\1\2", text)  # "what's" -> "whats", "assad's" -> "assads"
+    text = "".join(_keep(ch) for ch in text)
+    text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
+    return " ".join(_unmix(word) for word in text.split())

@@ -1,0 +1,104 @@
+"""Safe YAML reading that remembers where every mapping came from (for file:line errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 2_000_000  # far above any real curated file; stops a runaway paste
+
+
+class LineDict(dict):
+    """A mapping that knows the line it starts on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class LineList(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+class DataError(Exception):
+    """A problem in a data file, located at file:line."""
+
+    def __init__(self, path: Path | str, line: int, message: str):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(f"{self.path}:{line}: {message}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader (no python tags) that refuses anchors/aliases and records lines."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "YAML aliases (*name) are not allowed in curated data", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise yaml.MarkedYAMLError(None, None, "mapping keys must be plain words", key_node.start_mark)
+            key = str(key)
+            if key in result:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node, deep=False):  # type: ignore[override]
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one file; raise DataError with the file and line of the first problem."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(path, 0, f"cannot read: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise DataError(path, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(path, 1, f"not UTF-8 text ({exc.reason})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        if "python/" in str(exc):
+            what = f"tag not allowed ({what})"
+        raise DataError(path, line, what) from None
+    except yaml.YAMLError as exc:
+        raise DataError(path, 1, f"invalid YAML: {exc}") from None
+
+
+def line_of(obj: Any, key: str | None = None, default: int = 1) -> int:
+    if isinstance(obj, LineDict):
+        if key is not None and key in obj.key_lines:
+            return obj.key_lines[key]
+        return obj.line
+    if isinstance(obj, LineList):
+        return obj.line
+    return default
