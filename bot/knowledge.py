@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .matcher import Matcher, Thresholds
+from .matcher import NEGATIVE, Matcher, Thresholds
 from .model import ASSERTIONS, SOURCE_TYPES, Citation, Concept, Example, Fact, Intent, Source
 from .yamlsource import DataError, LineDict, LineList, line_of, read_yaml
 
@@ -27,6 +27,7 @@ CONTRACT_INTENTS = (
 )
 LANGS = ("en", "ar", "ru", "uk")
 MIN_EXAMPLES = 25
+NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,7 @@ class KnowledgeBase:
     concepts: dict[str, Concept]
     ui: dict[str, dict[str, str]]  # lang -> key -> text
     matcher: Matcher
+    negatives: tuple[Example, ...] = ()
     superseded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     version: str = ""
 
@@ -412,6 +414,28 @@ def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
     return ui
 
 
+def _load_negatives(c: _Collector, path: Path) -> tuple[Example, ...]:
+    """Questions we have no facts on, which teach the matcher what a near miss looks like."""
+    if not path.exists():
+        return ()
+    data = c.read(path)
+    if not isinstance(data, LineDict):
+        c.add(path, 1, "expected 'examples:' mapping languages to lists of questions")
+        return ()
+    _check_keys(c, path, data, {"id", "examples"}, {"examples"}, "out-of-scope examples")
+    block = data.get("examples")
+    if not isinstance(block, dict):
+        c.add(path, line_of(data, "examples"), "examples must map languages to lists of questions")
+        return ()
+    out = []
+    for lang, items in block.items():
+        if lang not in LANGS or not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+            c.add(path, line_of(block, lang), f"'{lang}' must be one of {', '.join(LANGS)} with a list of questions")
+            continue
+        out.extend(Example(NEGATIVE, t.strip(), lang) for t in items if t.strip())
+    return tuple(out)
+
+
 def _thresholds(c: _Collector, path: Path) -> Thresholds:
     if not path.exists():
         return Thresholds()
@@ -442,14 +466,15 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
         c.errors.append(f"{_rel(knowledge)}: no fact files (*.yaml) found")
     facts = _load_facts(c, fact_files, sources)
     concepts = _load_concepts(c, root / "intents" / "aliases.yaml")
-    intent_files = sorted(p for p in (root / "intents").glob("*.yaml") if p.name not in ("aliases.yaml", "thresholds.yaml"))
+    intent_files = sorted(p for p in (root / "intents").glob("*.yaml") if p.name not in NOT_INTENTS)
     intents, raw = _load_intents(c, intent_files)
+    negatives = _load_negatives(c, root / "intents" / "out_of_scope.yaml")
     fact_ids = set(facts) | {e.split(":")[0] for e in ()}
     _cross_check(c, intents, raw, facts, concepts, fact_ids)
     ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
     thresholds = _thresholds(c, root / "intents" / "thresholds.yaml")
     if c.errors:
         raise KnowledgeError(c.errors)
-    matcher = Matcher(intents, concepts, thresholds)
+    matcher = Matcher(intents, concepts, thresholds, negatives=negatives)
     version = max((f.reported for f in facts.values()), default=date.min).isoformat() + f"/{len(facts)}f/{len(intents)}i"
-    return KnowledgeBase(root, sources, facts, intents, concepts, ui, matcher, _superseded_by(facts), version)
+    return KnowledgeBase(root, sources, facts, intents, concepts, ui, matcher, negatives, _superseded_by(facts), version)

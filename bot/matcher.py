@@ -14,16 +14,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from .model import Concept, Intent, Match, Scored
 from .normalize import normalize
 from .words import COMMON_WORDS
 
 SUBJECT_KINDS = ("place", "person", "group")
+NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
 MAX_PHRASE = 6
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
 _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
@@ -38,11 +39,14 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
+    top_k: int = 3  # an intent's fuzzy score blends its best example with its best k
     fuzzy: float = 0.55
     lexical: float = 0.45
-    entity_bonus: float = 0.12  # per named concept the intent is about
+    entity_bonus: float = 0.05  # per named concept the intent is about
     entity_penalty: float = 0.2  # per named subject (place/person/group) the intent is not about
     unknown_word_penalty: float = 0.12  # per unrecognised word that looks like a name
+    off_topic_penalty: float = 0.25
+    unseen_word_weight: float = 1.0  # the question names a topic we have no facts on
 
 
 @dataclass(frozen=True)
@@ -72,31 +76,45 @@ class Matcher:
         concepts: dict[str, Concept],
         thresholds: Thresholds = Thresholds(),
         weights: Weights = Weights(),
+        negatives: tuple = (),
     ):
         self.intents = intents
         self.concepts = concepts
         self.thresholds = thresholds
         self.weights = weights
         self._phrases: dict[tuple[str, ...], str] = {}
+        fuzzy_ok: set[tuple[str, ...]] = set()
         for concept in concepts.values():
             for variant in concept.variants:
                 key = tuple(normalize(variant).split())
                 if key:
                     self._phrases.setdefault(key, concept.id)
-        self._single_variants = sorted({k[0] for k in self._phrases if len(k) == 1 and len(k[0]) >= 4})
+                    if concept.kind != "topic":  # topic words are ordinary words: exact only
+                        fuzzy_ok.add(key)
+        # Variants by word count, for typo-tolerant lookup ("dier ez zor", "alepo").
+        self._fuzzy_variants: dict[int, list[str]] = defaultdict(list)
+        for key in fuzzy_ok:
+            joined = " ".join(key)
+            if len(joined.replace(" ", "")) >= 4:
+                self._fuzzy_variants[len(key)].append(joined)
         self._concept_tokens = {c.id for c in concepts.values()}
 
         # Vocabulary of the raw examples, so a real word is never "corrected" into a name.
         raw_vocab: set[str] = set()
-        for intent in intents.values():
+        self._all_intents = dict(intents)
+        if negatives:
+            self._all_intents[NEGATIVE] = Intent(NEGATIVE, {"en": "-"}, (), (), (), (), tuple(negatives))
+        for intent in self._all_intents.values():
             for ex in intent.examples:
                 raw_vocab.update(normalize(ex.text).split())
         self._vocab = raw_vocab | COMMON_WORDS
+        self._spell_targets = sorted(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
+        self._spell_cache: dict[str, str | None] = {}
 
         self._example_texts: list[str] = []
         self._example_intents: list[str] = []
         intent_tokens: dict[str, Counter] = defaultdict(Counter)
-        for intent in intents.values():
+        for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
                 if not canon.text:
@@ -105,14 +123,17 @@ class Matcher:
                 self._example_intents.append(intent.id)
                 intent_tokens[intent.id].update(set(canon.tokens))
         self._known_tokens = set().union(*(set(c) for c in intent_tokens.values())) | self._vocab
+        # A name few intents are about says more than one many are about ("statue" vs "damascus").
+        listed = Counter(c for i in intents.values() for c in set(i.entities))
+        self._specific = {c: 1.0 / listed[c] ** 0.5 if listed[c] else 0.0 for c in concepts}
         # Word weights: a word used by few intents says more about which one is meant.
-        n_intents = max(len(intents), 1)
+        n_intents = max(len(self._all_intents), 1)
         doc_freq = Counter(tok for counts in intent_tokens.values() for tok in counts)
         self._idf = {tok: math.log(1 + n_intents / df) for tok, df in doc_freq.items()}
         self._default_idf = math.log(1 + n_intents)
         # Share of an intent's examples that use the word: frequent in-intent words count more.
         self._intent_word = {
-            iid: {tok: min(1.0, 4 * cnt / max(1, len(intents[iid].examples))) for tok, cnt in counts.items()}
+            iid: {tok: min(1.0, 4 * cnt / max(1, len(self._all_intents[iid].examples))) for tok, cnt in counts.items()}
             for iid, counts in intent_tokens.items()
         }
 
@@ -132,68 +153,103 @@ class Matcher:
                     i += size
                     break
             else:
-                word = words[i]
-                cid = self._fuzzy_name(word)
+                size, cid = self._fuzzy_name(words, i)
                 if cid:
                     self._note(cid, out, concepts, unknown)
-                else:
-                    out.append(word)
-                    if word not in self._vocab and len(word) >= 4 and not word.isdigit():
+                    i += size
+                    continue
+                word = words[i]
+                if word not in self._vocab and len(word) >= 4 and not word.isdigit():
+                    fixed = self._spell(word)
+                    if fixed:
+                        word = fixed
+                    else:
                         strange.append(word)
+                out.append(word)
                 i += 1
         return _Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
+
+    def _spell(self, word: str) -> str | None:
+        """A misspelling of a word the examples use ("controll" -> "control"), if close enough."""
+        if word in self._spell_cache:
+            return self._spell_cache[word]
+        limit = 1 if len(word) <= 6 else 2
+        found = process.extractOne(word, self._spell_targets, scorer=OSA.distance, score_cutoff=limit)
+        fixed = found[0] if found and (len(word) > 5 or found[0][0] == word[0]) else None
+        if len(self._spell_cache) > 50_000:
+            self._spell_cache.clear()
+        self._spell_cache[word] = fixed
+        return fixed
 
     def _note(self, cid: str, out: list[str], concepts: list[str], unknown: list[str]) -> None:
         concept = self.concepts[cid]
         out.append(cid)
         (concepts if concept.in_scope else unknown).append(cid)
 
-    def _fuzzy_name(self, word: str) -> str | None:
-        """A misspelt name ("homz", "alepo"), never an ordinary word."""
-        if len(word) < 4 or word in self._vocab or not self._single_variants:
-            return None
-        limit = 1 if len(word) <= 6 else 2
-        found = process.extractOne(
-            word, self._single_variants, scorer=Levenshtein.distance, score_cutoff=limit
-        )
-        if not found:
-            return None
-        variant = found[0]
-        if len(word) <= 5 and variant[0] != word[0]:
-            return None
-        return self._phrases[(variant,)]
+    def _fuzzy_name(self, words: list[str], i: int) -> tuple[int, str | None]:
+        """A misspelt name ("homz", "alepo", "dier ez zor"), never an ordinary word."""
+        for size in range(min(3, len(words) - i), 0, -1):
+            chunk = words[i : i + size]
+            if any(w in self._vocab for w in chunk) and size == 1:
+                return 1, None
+            phrase = " ".join(chunk)
+            letters = len(phrase.replace(" ", ""))
+            if letters < 4 or not self._fuzzy_variants.get(size):
+                continue
+            limit = 1 if letters <= 7 else 2
+            found = process.extractOne(phrase, self._fuzzy_variants[size], scorer=OSA.distance, score_cutoff=limit)
+            if not found:
+                continue
+            variant = found[0]
+            if letters <= 5 and variant[0] != phrase[0]:
+                continue
+            if size > 1 and all(w in self._vocab for w in chunk):
+                continue
+            return size, self._phrases[tuple(variant.split())]
+        return 1, None
 
     # -- scoring --------------------------------------------------------------------------
     def _score(self, canon: _Canon) -> tuple[list[Scored], list[tuple[str, str, float]]]:
         w = self.weights
-        fuzzy_best: dict[str, float] = defaultdict(float)
+        fuzzy_best: dict[str, float] = {}
         closest: list[tuple[str, str, float]] = []
         if canon.text and self._example_texts:
             combined = [0.0] * len(self._example_texts)
             for scorer, weight in ((fuzz.token_sort_ratio, 0.006), (fuzz.token_set_ratio, 0.004)):
                 for _, score, idx in process.extract(canon.text, self._example_texts, scorer=scorer, limit=None):
                     combined[idx] += weight * score
+            per_intent: dict[str, list[float]] = defaultdict(list)
             for idx, s in enumerate(combined):
-                iid = self._example_intents[idx]
-                if s > fuzzy_best[iid]:
-                    fuzzy_best[iid] = s
+                per_intent[self._example_intents[idx]].append(s)
+            for iid, values in per_intent.items():
+                top = sorted(values, reverse=True)[: w.top_k]
+                fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
             order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)[:5]
             closest = [(self._example_intents[k], self._example_texts[k], round(combined[k], 3)) for k in order]
 
         tokens = set(canon.tokens)
-        total = sum(self._idf.get(t, self._default_idf) for t in tokens) or 1.0
+        # Words no example uses say little about which intent is meant: they count lightly.
+        total = sum(self._idf.get(t, w.unseen_word_weight) for t in tokens) or 1.0
         present = set(canon.concepts)
         subjects = {c for c in present if self.concepts[c].kind in SUBJECT_KINDS}
+        off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"}
         ranked: list[Scored] = []
-        for iid, intent in self.intents.items():
+        for iid, intent in self._all_intents.items():
             words = self._intent_word.get(iid, {})
             lexical = sum(self._idf.get(t, self._default_idf) * words.get(t, 0.0) for t in tokens) / total
             score = w.fuzzy * fuzzy_best.get(iid, 0.0) + w.lexical * lexical
+            if iid == NEGATIVE:
+                # Names and topics we know we lack are evidence for "no facts on that".
+                score += w.off_topic_penalty * bool(off_topic) + w.entity_bonus * bool(canon.unknown)
+                ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
+                continue
             own = set(intent.entities)
-            score += w.entity_bonus * len(present & own)
-            score -= w.entity_penalty * len(subjects - own)
+            score += w.entity_bonus * sum(self._specific[c] for c in present & own)
+            score -= w.entity_penalty * len(subjects - own - set(intent.allows))
             if not (subjects & own):
                 score -= w.unknown_word_penalty * len(canon.strange)
+            if off_topic - set(intent.allows):
+                score -= w.off_topic_penalty
             ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
         ranked.sort(key=lambda s: -s.score)
         return ranked, closest
@@ -201,6 +257,8 @@ class Matcher:
     # -- decision -------------------------------------------------------------------------
     def _decide(self, question: str, normalized: str, canon: _Canon) -> Match:
         ranked, closest = self._score(canon)
+        negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
+        ranked = [s for s in ranked if s.intent != NEGATIVE]
         th = self.thresholds
         best = ranked[0] if ranked else Scored("", 0.0)
         intent: str | None = best.intent
@@ -211,6 +269,8 @@ class Matcher:
             intent, reason = None, "out_of_scope_name"
         elif best.score < th.out_of_scope:
             intent, reason = None, "low_score"
+        elif negative > best.score:
+            intent, reason = None, "like_out_of_scope_examples"
         alternatives: tuple[str, ...] = ()
         if intent:
             alternatives = tuple(
@@ -230,16 +290,23 @@ class Matcher:
         )
 
     def _near_miss(self, canon: _Canon, intent_id: str) -> bool:
-        """Names something out of scope, and not the intent's own subject of that kind."""
-        if not canon.unknown:
-            return False
+        """Names a place, person or group we have no facts on, as the question's subject.
+
+        "who controls aleppo", "where is putin", "what did putin say about assad": the
+        out-of-scope name is not allowed by the intent and comes before (or instead of) any
+        name of the same kind that the intent is about.
+        """
         intent = self.intents[intent_id]
-        own_present = {c for c in canon.concepts if c in intent.entities}
         for cid in canon.unknown:
-            if cid in intent.allows:
-                continue
             kind = self.concepts[cid].kind
-            if not any(self.concepts[c].kind == kind for c in own_present):
+            if cid in intent.allows or kind == "topic":
+                continue
+            first_unknown = canon.tokens.index(cid)
+            own = [
+                canon.tokens.index(c) for c in canon.concepts
+                if c in intent.entities and self.concepts[c].kind in (kind, "group" if kind == "person" else kind)
+            ]
+            if not own or min(own) > first_unknown:
                 return True
         return False
 
@@ -247,7 +314,10 @@ class Matcher:
         normalized = normalize(question)
         canon = self._canonicalise(normalized)
         result = self._decide(question, normalized, canon)
-        if context is not None:
+        if len(canon.tokens) == 1 and canon.concepts and self.concepts[canon.concepts[0]].default_intent:
+            # A bare name ("homs?") asks that name's main question.
+            result = self._forced(question, result, self.concepts[canon.concepts[0]].default_intent, "default_for_name")
+        elif context is not None:
             result = self._with_context(question, normalized, canon, result, context)
         if result.intent and len(canon.tokens) >= 5:
             result = self._with_second_question(question, result)
@@ -258,37 +328,36 @@ class Matcher:
 
     # -- conversation -----------------------------------------------------------------------
     def _with_context(self, question: str, normalized: str, canon: _Canon, result: Match, ctx: Context) -> Match:
-        """Read a short follow-up in the light of the previous question."""
+        """Read a short follow-up in the light of the previous question.
+
+        "and damascus?" after "who controls homs?" is the last question about the new name,
+        if some intent is about that name; otherwise that name's main question.
+        "when did it fall?" after a question about Homs is the new question about Homs.
+        """
         stripped = _FOLLOW_UP.sub("", normalized).strip()
         is_follow_up = stripped != normalized or len(canon.tokens) <= self.thresholds.follow_up_max_words
         if not is_follow_up or canon.unknown:
             return result
         rest = self._canonicalise(stripped)
         subjects = [c for c in rest.concepts if self.concepts[c].kind in SUBJECT_KINDS]
-        candidates: list[str] = []
-        if subjects:
-            # "and damascus?": the last question, about the new subject.
+        if subjects and len(rest.tokens) <= 2:
             prev = [t for t in ctx.question.split() if t not in ctx.concepts or self.concepts[t].kind not in SUBJECT_KINDS]
-            candidates.append(" ".join(prev + subjects))
-        elif ctx.concepts:
-            # "when did it fall?": the new question, about the last subject.
-            candidates.append(" ".join(list(rest.tokens) + [c for c in ctx.concepts]))
-        best = result
-        for text in candidates:
-            alt = self._decide(question, normalized, self._canonicalise(text))
-            if alt.intent and (best.intent is None or alt.confidence > best.confidence):
-                best = alt
-        if best.intent is None and subjects and len(rest.tokens) <= 2:
+            alt = self._decide(question, normalized, self._canonicalise(" ".join(prev + subjects)))
+            if alt.intent and subjects[0] in self.intents[alt.intent].entities:
+                return replace(alt, reason=alt.reason + "+context")
             default = self.concepts[subjects[0]].default_intent
             if default:
-                best = self._forced(question, best, default, "default_for_name")
-        if best is not result:
-            return Match(**{**best.__dict__, "reason": best.reason + "+context"})
+                return self._forced(question, result, default, "default_for_name+context")
+            return result
+        if not subjects and ctx.concepts:
+            alt = self._decide(question, normalized, self._canonicalise(" ".join([*rest.tokens, *ctx.concepts])))
+            if alt.intent and (result.intent is None or alt.confidence > result.confidence):
+                return replace(alt, reason=alt.reason + "+context")
         return result
 
     def _forced(self, question: str, base: Match, intent: str, reason: str) -> Match:
         score = next((s.score for s in base.ranked if s.intent == intent), 0.0)
-        return Match(**{**base.__dict__, "intent": intent, "confidence": max(score, self.thresholds.out_of_scope), "reason": reason, "alternatives": ()})
+        return replace(base, intent=intent, confidence=max(score, self.thresholds.out_of_scope), reason=reason, alternatives=())
 
     def _with_second_question(self, question: str, first: Match) -> Match:
         """ "who controls homs and where is assad": answer both when both parts are clear."""
@@ -309,11 +378,5 @@ class Matcher:
         if lead is None:
             return first
         extra = tuple(m for m in found if m is not lead)
-        return Match(**{**first.__dict__, "extra": extra, "alternatives": tuple(a for a in first.alternatives if a not in {m.intent for m in extra})})
+        return replace(first, extra=extra, alternatives=tuple(a for a in first.alternatives if a not in {m.intent for m in extra}))
 
-    def bare_name(self, question: str) -> str | None:
-        """The default intent when a question is nothing but a name ("homs?")."""
-        canon = self._canonicalise(normalize(question))
-        if len(canon.tokens) == 1 and canon.concepts:
-            return self.concepts[canon.concepts[0]].default_intent
-        return None

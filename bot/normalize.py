@@ -22,7 +22,8 @@ _HOMOGLYPHS = str.maketrans(
 _LATIN = re.compile(r"[a-z]")
 _NON_LATIN_LOOKALIKE = re.compile(r"[аеорсухіјѕһкмтвнαορεικντ]")
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
-_COMMAND = re.compile(r"^\s*/[a-z_]+(@[a-z0-9_]+)?\b", re.IGNORECASE)
+_ASK = re.compile(r"^\s*/ask(@[a-z0-9_]+)?\b", re.IGNORECASE)
+_COMMAND = re.compile(r"^\s*/([a-z_]+)(@[a-z0-9_]+)?\b", re.IGNORECASE)
 _MENTION = re.compile(r"@[a-z0-9_]{3,}", re.IGNORECASE)
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _APOSTROPHES = re.compile(r"(\w)['’`ʼ](\w)")
@@ -51,8 +52,9 @@ def _keep(ch: str) -> str:
 
 
 def strip_address(text: str) -> str:
-    """Remove a leading bot command (/ask, /ask@bot) and any @mentions."""
-    text = _COMMAND.sub(" ", text, count=1)
+    """Remove a leading /ask (/ask@bot) and any @mentions; other commands become words."""
+    text = _ASK.sub(" ", text, count=1)
+    text = _COMMAND.sub(r" \1 ", text, count=1)  # "/help" asks for help
     return _MENTION.sub(" ", text)
 
 

@@ -1,10 +1,15 @@
 """Everyday English words that are never treated as a misspelt name.
 
+Two sources: a short hand-made list of words one letter away from a name, and
+`data/english_words.txt` (ordinary English words, see its header).
+
 Without this list "home" would be corrected to "homs" and "has" to "hts". The list only has
 to cover short common words near a name; longer words rarely sit one edit from a name.
 """
 
-COMMON_WORDS = frozenset(
+from pathlib import Path
+
+_HAND_MADE = frozenset(
     """
     a about above after again against ago all also am an and any anyone anything are area
     around as ask at away back bad base bases be been before being best big both but by came
@@ -24,3 +29,12 @@ COMMON_WORDS = frozenset(
     shame sharp share shared shares arms arm aims
     """.split()
 )
+
+
+def _english() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "english_words.txt"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+COMMON_WORDS = _HAND_MADE | _english()

@@ -33,7 +33,9 @@ def main() -> int:
     args = p.parse_args()
     kb = load(ROOT)
     items = read_labelled(args.devset)
-    open_matcher = Matcher(kb.intents, kb.concepts, replace(kb.matcher.thresholds, out_of_scope=0.0, ambiguity=1.0))
+    open_matcher = Matcher(
+        kb.intents, kb.concepts, replace(kb.matcher.thresholds, out_of_scope=0.0, ambiguity=1.0), negatives=kb.negatives
+    )
     rows = []  # (expected, best intent or None if refused by name, best score, ranked)
     for item in items:
         m = open_matcher.match(item.text)

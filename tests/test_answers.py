@@ -66,7 +66,7 @@ def test_contested_whereabouts_show_who_says_what(kb):
 def test_near_misses_are_refused_naming_what_is_not_covered(kb, question, name):
     reply = ask(kb, question)
     assert reply.intent is None
-    assert f"I have no facts about {name}" in to_text(kb, reply)
+    assert "I have no facts about" in to_text(kb, reply) and name in to_text(kb, reply)
     assert "Homs" in to_text(kb, reply)  # and says what it does cover
 
 

@@ -1,0 +1,1 @@
+"""The Telegram surface: application, handlers, addressing, keyboards, inline mode, memory."""

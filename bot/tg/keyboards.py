@@ -1,0 +1,62 @@
+"""Inline keyboards: "did you mean" and follow-up buttons, topic lists.
+
+Every button answers one intent; its callback data is "a:<intent_id>" (Telegram allows 64
+bytes; intent ids are short lower_snake_case words).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from ..answer import SPECIAL_INTENTS
+from ..knowledge import KnowledgeBase
+from ..model import Reply
+
+ANSWER_PREFIX = "a:"
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+MAIN_TOPICS = ("homs_control", "homs_capture", "assad_whereabouts", "damascus_status", "rebels_who", "syria_overview")
+
+PRIVATE, GROUP, CHANNEL = "private", "group", "channel"
+
+
+def callback_data(intent_id: str) -> str:
+    data = ANSWER_PREFIX + intent_id
+    if len(data.encode("utf-8")) > CALLBACK_LIMIT:
+        raise ValueError(f"intent id {intent_id!r} is too long for a button (max {CALLBACK_LIMIT - len(ANSWER_PREFIX)} bytes)")
+    return data
+
+
+def intent_of(data: str | None) -> str | None:
+    """The intent a button asks for, or None when the data is not one of ours."""
+    if not data or not data.startswith(ANSWER_PREFIX):
+        return None
+    return data[len(ANSWER_PREFIX):] or None
+
+
+def main_topics(kb: KnowledgeBase) -> list[str]:
+    return [i for i in MAIN_TOPICS if i in kb.intents]
+
+
+def all_topics(kb: KnowledgeBase) -> list[str]:
+    return [i for i in kb.intents if i != "help"]
+
+
+def topics_keyboard(kb: KnowledgeBase, intents: list[str], lang: str) -> InlineKeyboardMarkup | None:
+    """One button a row, each answering its intent."""
+    rows = [[InlineKeyboardButton(kb.intents[i].display(lang), callback_data=callback_data(i))] for i in intents]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def answer_keyboard(kb: KnowledgeBase, reply: Reply, surface: str) -> InlineKeyboardMarkup | None:
+    """Buttons under an answer: "did you mean" everywhere but channels, follow-ups in private.
+
+    Out-of-scope answers in a private chat offer the main topics instead.
+    """
+    if surface == CHANNEL:
+        return None
+    intents = list(reply.alternatives)
+    if surface == PRIVATE:
+        intents += [f for f in reply.follow_ups if f not in intents]
+        if not reply.answered:
+            intents += [t for t in main_topics(kb) if t not in intents and t not in SPECIAL_INTENTS]
+    return topics_keyboard(kb, [i for i in intents if i in kb.intents], reply.lang)

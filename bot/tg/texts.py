@@ -1,0 +1,71 @@
+"""Telegram interface texts (locales/telegram.yaml) filled in: plain text, never HTML.
+
+Answers are HTML from `bot.render`; these texts are sent without a parse mode, so nothing
+here needs escaping.
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..knowledge import KnowledgeBase
+from ..render import TELEGRAM_LIMIT, format_date
+
+# (command, whether it is offered in groups too); descriptions live in locales/telegram.yaml
+COMMANDS = (
+    ("start", False),
+    ("ask", True),
+    ("help", True),
+    ("topics", True),
+    ("sources", True),
+    ("timeline", False),
+    ("why", True),
+    ("about", False),
+    ("privacy", True),
+)
+
+
+def as_of(kb: KnowledgeBase, lang: str) -> str:
+    return format_date(kb, kb.as_of, lang) if kb.as_of else "-"
+
+
+def welcome(kb: KnowledgeBase, lang: str) -> str:
+    return kb.text("tg_welcome", lang, date=as_of(kb, lang))
+
+
+def about(kb: KnowledgeBase, lang: str) -> str:
+    return kb.text("tg_about", lang, date=as_of(kb, lang))
+
+
+def privacy(kb: KnowledgeBase, settings: Settings, lang: str) -> str:
+    minutes = settings.context_seconds / 60
+    return kb.text("tg_privacy", lang, minutes=f"{minutes:g}")
+
+
+def timeline(kb: KnowledgeBase, lang: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Every fact ordered by when it happened, with its date and source; split into messages."""
+    lines = [kb.text("tg_timeline_heading", lang, date=as_of(kb, lang))]
+    for fact in sorted(kb.facts.values(), key=lambda f: (f.event_date, f.reported, f.id)):
+        names: list[str] = []
+        for cite in fact.sources:
+            name = kb.sources[cite.cites or cite.outlet].display(lang)
+            if name not in names:
+                names.append(name)
+        lines.append(kb.text("tg_timeline_entry", lang, date=format_date(kb, fact.event_date, lang),
+                             statement=fact.text(lang), sources=", ".join(names)))
+    return _chunks(lines, limit)
+
+
+def _chunks(paragraphs: list[str], limit: int) -> list[str]:
+    out: list[str] = []
+    for para in paragraphs:
+        para = para[:limit]
+        if out and len(out[-1]) + 2 + len(para) <= limit:
+            out[-1] += "\n\n" + para
+        else:
+            out.append(para)
+    return out
+
+
+def commands(kb: KnowledgeBase, lang: str, in_groups: bool) -> list[tuple[str, str]]:
+    """(command, description) pairs for setMyCommands."""
+    return [(name, kb.text(f"tg_command_{name}", lang)) for name, group_too in COMMANDS if group_too or not in_groups]
