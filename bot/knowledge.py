@@ -77,10 +77,13 @@ class _Collector:
 
     def read(self, path: Path) -> Any:
         try:
-            return read_yaml(path)
+            data = read_yaml(path)
         except DataError as exc:
             self.errors.append(f"{_rel(path)}:{exc.line}: {exc.message}")
             return None
+        if data is None:
+            self.add(path, 1, "the file is empty (only blank lines or comments): add its content or delete it")
+        return data
 
 
 def _rel(path: Path) -> str:
@@ -176,9 +179,11 @@ _FACT_KEYS = {"id", "statement", "asserted_by", "assertion", "sources", "event_d
 _FACT_REQUIRED = _FACT_KEYS - {"supersedes", "note"}
 
 
-def _load_facts(c: _Collector, paths: list[Path], sources: dict[str, Source]) -> dict[str, Fact]:
+def _load_facts(c: _Collector, paths: list[Path], sources: dict[str, Source]) -> tuple[dict[str, Fact], set[str]]:
+    """The valid facts, and the ids of every fact defined (valid or not)."""
     facts: dict[str, Fact] = {}
     where: dict[str, tuple[Path, int]] = {}
+    supersedes_line: dict[str, int] = {}
     for path in paths:
         data = c.read(path)
         if data is None:
@@ -217,10 +222,11 @@ def _load_facts(c: _Collector, paths: list[Path], sources: dict[str, Source]) ->
             if event and reported and reported < event:
                 c.add(path, line_of(item, "reported"), f"{what}: reported {reported} is before the event date {event}")
             supersedes = _id_list(c, path, item, "supersedes", what)
+            supersedes_line[fid] = line_of(item, "supersedes")
             if statement and by in sources and assertion in ASSERTIONS and cites and event and reported:
                 facts[fid] = Fact(fid, statement, by, assertion, cites, event, reported, supersedes)
     for fid, fact in facts.items():
-        path, line = where[fid]
+        path, line = where[fid][0], supersedes_line[fid]
         for old in fact.supersedes:
             if old == fid:
                 c.add(path, line, f"fact '{fid}' supersedes itself")
@@ -228,7 +234,7 @@ def _load_facts(c: _Collector, paths: list[Path], sources: dict[str, Source]) ->
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which is not defined")
             elif old in facts and facts[old].reported > fact.reported:
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which was reported later ({facts[old].reported})")
-    return facts
+    return facts, set(where)
 
 
 def _citations(c: _Collector, path: Path, item: LineDict, sources: dict[str, Source], what: str) -> tuple[Citation, ...]:
@@ -260,7 +266,8 @@ def _citations(c: _Collector, path: Path, item: LineDict, sources: dict[str, Sou
 
 
 # -- names --------------------------------------------------------------------------------
-def _load_concepts(c: _Collector, path: Path) -> dict[str, Concept]:
+def _load_concepts(c: _Collector, path: Path, lines: dict[str, int] | None = None) -> dict[str, Concept]:
+    """The names; `lines` (when given) receives the line of each concept's default_intent."""
     data = c.read(path)
     if data is None:
         return {}
@@ -302,6 +309,8 @@ def _load_concepts(c: _Collector, path: Path) -> dict[str, Concept]:
                 seen_variant[key] = cid
             name = _lang_text(c, path, entry, "name", f"'{cid}'") if "name" in entry else {}
             out[cid] = Concept(cid, str(kind), tuple(variants), in_scope, entry.get("default_intent"), name)
+            if lines is not None:
+                lines[cid] = line_of(entry, "default_intent")
     return out
 
 
@@ -356,7 +365,10 @@ def _load_intents(c: _Collector, paths: list[Path]) -> tuple[dict[str, Intent], 
     return intents, raw
 
 
-def _cross_check(c: _Collector, intents: dict, raw: dict, facts: dict, concepts: dict, fact_ids: set[str]) -> None:
+def _cross_check(
+    c: _Collector, intents: dict, raw: dict, facts: dict, concepts: dict, fact_ids: set[str],
+    intents_dir: Path, concept_lines: dict[str, int],
+) -> None:
     for iid, intent in intents.items():
         path, data = raw[iid]
         for fid in intent.facts:
@@ -374,10 +386,11 @@ def _cross_check(c: _Collector, intents: dict, raw: dict, facts: dict, concepts:
             c.add(path, line_of(data, "examples"), f"intent '{iid}' has {n_en} English examples; at least {MIN_EXAMPLES} are needed")
     for cid, concept in concepts.items():
         if concept.default_intent and concept.default_intent not in intents:
-            c.errors.append(f"intents/aliases.yaml: '{cid}': default_intent '{concept.default_intent}' is not an intent")
+            c.add(intents_dir / "aliases.yaml", concept_lines.get(cid, 1),
+                  f"'{cid}': default_intent '{concept.default_intent}' is not an intent")
     for iid in CONTRACT_INTENTS:
         if iid not in intents:
-            c.errors.append(f"intents/{iid}.yaml:0: the contract intent '{iid}' has no definition")
+            c.add(intents_dir / f"{iid}.yaml", 0, f"the contract intent '{iid}' has no definition")
 
 
 # -- interface texts ----------------------------------------------------------------------
@@ -464,13 +477,13 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
     if not fact_files:
         c.errors.append(f"{_rel(knowledge)}: no fact files (*.yaml) found")
-    facts = _load_facts(c, fact_files, sources)
-    concepts = _load_concepts(c, root / "intents" / "aliases.yaml")
+    facts, fact_ids = _load_facts(c, fact_files, sources)
+    concept_lines: dict[str, int] = {}
+    concepts = _load_concepts(c, root / "intents" / "aliases.yaml", concept_lines)
     intent_files = sorted(p for p in (root / "intents").glob("*.yaml") if p.name not in NOT_INTENTS)
     intents, raw = _load_intents(c, intent_files)
     negatives = _load_negatives(c, root / "intents" / "out_of_scope.yaml")
-    fact_ids = set(facts) | {e.split(":")[0] for e in ()}
-    _cross_check(c, intents, raw, facts, concepts, fact_ids)
+    _cross_check(c, intents, raw, facts, concepts, fact_ids, root / "intents", concept_lines)
     ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
     thresholds = _thresholds(c, root / "intents" / "thresholds.yaml")
     if c.errors:

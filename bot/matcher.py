@@ -26,6 +26,8 @@ from .words import COMMON_WORDS
 SUBJECT_KINDS = ("place", "person", "group")
 NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
 MAX_PHRASE = 6
+MAX_TWO_QUESTION_WORDS = 24
+SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject  # longer messages are one question wrapped in context
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
 _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
 
@@ -39,12 +41,17 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
-    top_k: int = 3  # an intent's fuzzy score blends its best example with its best k
+    penalised_kinds: tuple[str, ...] = ("place", "person")  # names an intent must be about
+    top_k: int = 3
+    sort_share: float = 0.5  # the fuzzy score is a blend of rapidfuzz scorers
+    set_share: float = 0.5
+    wratio_share: float = 0.0
+    ratio_share: float = 0.0  # an intent's fuzzy score blends its best example with its best k
     fuzzy: float = 0.55
     lexical: float = 0.45
     entity_bonus: float = 0.05  # per named concept the intent is about
     entity_penalty: float = 0.2  # per named subject (place/person/group) the intent is not about
-    unknown_word_penalty: float = 0.12  # per unrecognised word that looks like a name
+    unknown_word_penalty: float = 0.2  # per unrecognised word that looks like a name
     off_topic_penalty: float = 0.25
     unseen_word_weight: float = 1.0  # the question names a topic we have no facts on
 
@@ -110,6 +117,12 @@ class Matcher:
         self._vocab = raw_vocab | COMMON_WORDS
         self._spell_targets = sorted(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
         self._spell_cache: dict[str, str | None] = {}
+        self._scorers = [
+            (scorer, share / 100) for scorer, share in (
+                (fuzz.token_sort_ratio, weights.sort_share), (fuzz.token_set_ratio, weights.set_share),
+                (fuzz.WRatio, weights.wratio_share), (fuzz.ratio, weights.ratio_share),
+            ) if share
+        ]
 
         self._example_texts: list[str] = []
         self._example_intents: list[str] = []
@@ -122,6 +135,15 @@ class Matcher:
                 self._example_texts.append(canon.text)
                 self._example_intents.append(intent.id)
                 intent_tokens[intent.id].update(set(canon.tokens))
+        # Inverted index over telling words (not the ones in a large share of the examples).
+        example_freq = Counter(tok for text in self._example_texts for tok in set(text.split()))
+        cap = max(20, len(self._example_texts) // 12)
+        self._common_tokens = {tok for tok, n in example_freq.items() if n > cap}
+        postings: dict[str, list[int]] = defaultdict(list)
+        for idx, text in enumerate(self._example_texts):
+            for tok in set(text.split()) - self._common_tokens:
+                postings[tok].append(idx)
+        self._postings = dict(postings)
         self._known_tokens = set().union(*(set(c) for c in intent_tokens.values())) | self._vocab
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
@@ -187,13 +209,16 @@ class Matcher:
         (concepts if concept.in_scope else unknown).append(cid)
 
     def _fuzzy_name(self, words: list[str], i: int) -> tuple[int, str | None]:
-        """A misspelt name ("homz", "alepo", "dier ez zor"), never an ordinary word."""
+        """A misspelt name ("homz", "alepo", "dier ez zor"), never an ordinary word.
+
+        Only tried where the first word is not a word we know: names start there.
+        """
+        if words[i] in self._vocab or words[i].isdigit():
+            return 1, None
         for size in range(min(3, len(words) - i), 0, -1):
             chunk = words[i : i + size]
-            if any(w in self._vocab for w in chunk) and size == 1:
-                return 1, None
             phrase = " ".join(chunk)
-            letters = len(phrase.replace(" ", ""))
+            letters = len(phrase) - size + 1
             if letters < 4 or not self._fuzzy_variants.get(size):
                 continue
             limit = 1 if letters <= 7 else 2
@@ -203,35 +228,50 @@ class Matcher:
             variant = found[0]
             if letters <= 5 and variant[0] != phrase[0]:
                 continue
-            if size > 1 and all(w in self._vocab for w in chunk):
-                continue
             return size, self._phrases[tuple(variant.split())]
         return 1, None
 
     # -- scoring --------------------------------------------------------------------------
+    def _candidates(self, tokens: tuple[str, ...]) -> list[int]:
+        """Examples sharing a telling word with the question; all of them if it has none.
+
+        Examples without one score low on every fuzzy measure anyway (misspellings were
+        corrected to the examples' own words), so skipping them keeps answers the same.
+        """
+        found: set[int] = set()
+        for tok in set(tokens):
+            found.update(self._postings.get(tok, ()))
+        if not found and not any(t in self._common_tokens for t in tokens):
+            return []
+        return sorted(found) if found else list(range(len(self._example_texts)))
+
     def _score(self, canon: _Canon) -> tuple[list[Scored], list[tuple[str, str, float]]]:
         w = self.weights
         fuzzy_best: dict[str, float] = {}
         closest: list[tuple[str, str, float]] = []
-        if canon.text and self._example_texts:
-            combined = [0.0] * len(self._example_texts)
-            for scorer, weight in ((fuzz.token_sort_ratio, 0.006), (fuzz.token_set_ratio, 0.004)):
-                for _, score, idx in process.extract(canon.text, self._example_texts, scorer=scorer, limit=None):
-                    combined[idx] += weight * score
+        candidates = self._candidates(canon.tokens)
+        if canon.text and candidates:
+            texts = [self._example_texts[k] for k in candidates]
+            combined = [0.0] * len(candidates)
+            for scorer, weight in self._scorers:
+                for _, score, pos in process.extract(canon.text, texts, scorer=scorer, limit=None):
+                    combined[pos] += weight * score
             per_intent: dict[str, list[float]] = defaultdict(list)
-            for idx, s in enumerate(combined):
-                per_intent[self._example_intents[idx]].append(s)
+            for pos, s in enumerate(combined):
+                per_intent[self._example_intents[candidates[pos]]].append(s)
             for iid, values in per_intent.items():
                 top = sorted(values, reverse=True)[: w.top_k]
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
             order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)[:5]
-            closest = [(self._example_intents[k], self._example_texts[k], round(combined[k], 3)) for k in order]
+            closest = [
+                (self._example_intents[candidates[p]], texts[p], round(combined[p], 3)) for p in order
+            ]
 
         tokens = set(canon.tokens)
         # Words no example uses say little about which intent is meant: they count lightly.
         total = sum(self._idf.get(t, w.unseen_word_weight) for t in tokens) or 1.0
         present = set(canon.concepts)
-        subjects = {c for c in present if self.concepts[c].kind in SUBJECT_KINDS}
+        subjects = {c for c in present if self.concepts[c].kind in self.weights.penalised_kinds}
         off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"}
         ranked: list[Scored] = []
         for iid, intent in self._all_intents.items():
@@ -290,23 +330,21 @@ class Matcher:
         )
 
     def _near_miss(self, canon: _Canon, intent_id: str) -> bool:
-        """Names a place, person or group we have no facts on, as the question's subject.
+        """Names a place, person or group we have no facts on as the question's subject.
 
-        "who controls aleppo", "where is putin", "what did putin say about assad": the
-        out-of-scope name is not allowed by the intent and comes before (or instead of) any
-        name of the same kind that the intent is about.
+        Refused: "who controls aleppo", "where is putin" (none of the intent's own names),
+        and "what did putin say about assad" (a short question that names the unknown one
+        first). Kept: "is assad in tehran?", and long messages that mention somewhere else in
+        passing ("i live in germany and my mom is in homs, who controls it now?").
         """
         intent = self.intents[intent_id]
+        own = [canon.tokens.index(c) for c in canon.concepts if c in intent.entities and self.concepts[c].kind in SUBJECT_KINDS]
         for cid in canon.unknown:
-            kind = self.concepts[cid].kind
-            if cid in intent.allows or kind == "topic":
+            if cid in intent.allows or self.concepts[cid].kind == "topic":
                 continue
-            first_unknown = canon.tokens.index(cid)
-            own = [
-                canon.tokens.index(c) for c in canon.concepts
-                if c in intent.entities and self.concepts[c].kind in (kind, "group" if kind == "person" else kind)
-            ]
-            if not own or min(own) > first_unknown:
+            if not own:
+                return True
+            if len(canon.tokens) <= SHORT_QUESTION_WORDS and canon.tokens.index(cid) < min(own):
                 return True
         return False
 
@@ -319,7 +357,7 @@ class Matcher:
             result = self._forced(question, result, self.concepts[canon.concepts[0]].default_intent, "default_for_name")
         elif context is not None:
             result = self._with_context(question, normalized, canon, result, context)
-        if result.intent and len(canon.tokens) >= 5:
+        if result.intent and 5 <= len(canon.tokens) <= MAX_TWO_QUESTION_WORDS:
             result = self._with_second_question(question, result)
         return result
 
