@@ -455,8 +455,13 @@ def _thresholds(c: _Collector, path: Path) -> Thresholds:
     data = c.read(path)
     if not isinstance(data, LineDict):
         return Thresholds()
-    _check_keys(c, path, data, {"out_of_scope", "ambiguity", "follow_up_max_words", "chosen_by"}, set(), "thresholds")
-    values = {k: data[k] for k in ("out_of_scope", "ambiguity", "follow_up_max_words") if k in data}
+    names = ("out_of_scope", "doubt", "negative_margin", "ambiguity", "follow_up_max_words")
+    _check_keys(c, path, data, {*names, "chosen_by"}, set(), "thresholds")
+    values = {k: data[k] for k in names if k in data}
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
+            c.add(path, line_of(data, key), f"threshold '{key}' must be a number, got {value!r}")
+            return Thresholds()
     return Thresholds(**values)
 
 

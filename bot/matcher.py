@@ -11,6 +11,7 @@ weak match. Then from the score: below the out-of-scope threshold, no intent.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -26,6 +27,7 @@ from .words import COMMON_WORDS
 SUBJECT_KINDS = ("place", "person", "group")
 NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
 MAX_PHRASE = 6
+NEAREST = 60  # examples scored in full by token_sort_ratio; the rest are bounded
 MAX_TWO_QUESTION_WORDS = 24
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject  # longer messages are one question wrapped in context
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
@@ -35,6 +37,8 @@ _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about
 @dataclass(frozen=True)
 class Thresholds:
     out_of_scope: float = 0.5  # below this score, no intent
+    doubt: float = 0.6  # below this, no intent when the out-of-scope examples are about as close
+    negative_margin: float = 0.05  # "about as close": within this of the best score
     ambiguity: float = 0.06  # runner-ups within this of the best are offered as "did you mean"
     follow_up_max_words: int = 4
 
@@ -42,11 +46,9 @@ class Thresholds:
 @dataclass(frozen=True)
 class Weights:
     penalised_kinds: tuple[str, ...] = ("place", "person")  # names an intent must be about
-    top_k: int = 3
-    sort_share: float = 0.5  # the fuzzy score is a blend of rapidfuzz scorers
-    set_share: float = 0.5
-    wratio_share: float = 0.0
-    ratio_share: float = 0.0  # an intent's fuzzy score blends its best example with its best k
+    top_k: int = 3  # an intent's fuzzy score blends its best example with its best k
+    sort_share: float = 0.5  # the fuzzy score blends token_sort_ratio ...
+    set_share: float = 0.5  # ... and token_set_ratio
     fuzzy: float = 0.55
     lexical: float = 0.45
     entity_bonus: float = 0.05  # per named concept the intent is about
@@ -117,12 +119,6 @@ class Matcher:
         self._vocab = raw_vocab | COMMON_WORDS
         self._spell_targets = sorted(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
         self._spell_cache: dict[str, str | None] = {}
-        self._scorers = [
-            (scorer, share / 100) for scorer, share in (
-                (fuzz.token_sort_ratio, weights.sort_share), (fuzz.token_set_ratio, weights.set_share),
-                (fuzz.WRatio, weights.wratio_share), (fuzz.ratio, weights.ratio_share),
-            ) if share
-        ]
 
         self._example_texts: list[str] = []
         self._example_intents: list[str] = []
@@ -138,13 +134,19 @@ class Matcher:
         # Inverted index over telling words (not the ones in a large share of the examples).
         example_freq = Counter(tok for text in self._example_texts for tok in set(text.split()))
         cap = max(20, len(self._example_texts) // 12)
+        # Examples are stored intent by intent: each intent owns one slice.
+        self._intent_ranges: dict[str, tuple[int, int]] = {}
+        for idx, iid in enumerate(self._example_intents):
+            start, _ = self._intent_ranges.get(iid, (idx, idx))
+            self._intent_ranges[iid] = (start, idx + 1)
+        self._sorted_texts = [" ".join(sorted(text.split())) for text in self._example_texts]
         self._common_tokens = {tok for tok, n in example_freq.items() if n > cap}
         postings: dict[str, list[int]] = defaultdict(list)
         for idx, text in enumerate(self._example_texts):
             for tok in set(text.split()) - self._common_tokens:
                 postings[tok].append(idx)
         self._postings = dict(postings)
-        self._known_tokens = set().union(*(set(c) for c in intent_tokens.values())) | self._vocab
+        self._intent_vocab = {tok for iid, c in intent_tokens.items() if iid != NEGATIVE for tok in c}
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
         self._specific = {c: 1.0 / listed[c] ** 0.5 if listed[c] else 0.0 for c in concepts}
@@ -187,7 +189,11 @@ class Matcher:
                         word = fixed
                     else:
                         strange.append(word)
-                out.append(word)
+                cid = self._phrases.get((word,))
+                if cid:  # a misspelling of a one-word name: "sumary" -> "summary" -> overview
+                    self._note(cid, out, concepts, unknown)
+                else:
+                    out.append(word)
                 i += 1
         return _Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
 
@@ -232,40 +238,58 @@ class Matcher:
         return 1, None
 
     # -- scoring --------------------------------------------------------------------------
-    def _candidates(self, tokens: tuple[str, ...]) -> list[int]:
-        """Examples sharing a telling word with the question; all of them if it has none.
+    def _fuzzy(self, canon: _Canon) -> tuple[dict[int, float], float]:
+        """Similarity in [0, 1] of the question to its nearest examples, and a bound for the rest.
 
-        Examples without one score low on every fuzzy measure anyway (misspellings were
-        corrected to the examples' own words), so skipping them keeps answers the same.
+        A blend of rapidfuzz's token_sort_ratio (computed as plain `ratio` on pre-sorted
+        words: the same thing, five times faster) and token_set_ratio. Only the examples
+        nearest by token_sort_ratio, and those sharing a telling word with the question, are
+        scored in full; every other example is bounded by the weakest of the nearest ones,
+        so none of them could have been the best match.
         """
+        w = self.weights
+        query = " ".join(sorted(canon.tokens))
+        nearest = process.extract(query, self._sorted_texts, scorer=fuzz.ratio, limit=NEAREST)
+        sort_scores = {idx: score for _, score, idx in nearest}
+        floor = nearest[-1][1] if len(nearest) == NEAREST else 0.0
+        wanted = sorted(set(sort_scores) | set(self._candidates(canon.tokens)))
+        texts = [self._example_texts[k] for k in wanted]
+        scores: dict[int, float] = {}
+        for _, set_score, pos in process.extract(canon.text, texts, scorer=fuzz.token_set_ratio, limit=None):
+            idx = wanted[pos]
+            sort_score = sort_scores.get(idx)
+            if sort_score is None:  # not among the nearest: ratio is at most the floor
+                sort_score = min(floor, fuzz.ratio(query, self._sorted_texts[idx]))
+            scores[idx] = (w.sort_share * sort_score + w.set_share * set_score) / 100
+        return scores, floor / 100
+
+    def _candidates(self, tokens: tuple[str, ...]) -> list[int]:
+        """Examples that share a telling word (one not in a large share of examples)."""
         found: set[int] = set()
         for tok in set(tokens):
             found.update(self._postings.get(tok, ()))
-        if not found and not any(t in self._common_tokens for t in tokens):
-            return []
-        return sorted(found) if found else list(range(len(self._example_texts)))
+        return sorted(found)
 
     def _score(self, canon: _Canon) -> tuple[list[Scored], list[tuple[str, str, float]]]:
         w = self.weights
         fuzzy_best: dict[str, float] = {}
         closest: list[tuple[str, str, float]] = []
-        candidates = self._candidates(canon.tokens)
-        if canon.text and candidates:
-            texts = [self._example_texts[k] for k in candidates]
-            combined = [0.0] * len(candidates)
-            for scorer, weight in self._scorers:
-                for _, score, pos in process.extract(canon.text, texts, scorer=scorer, limit=None):
-                    combined[pos] += weight * score
-            per_intent: dict[str, list[float]] = defaultdict(list)
-            for pos, s in enumerate(combined):
-                per_intent[self._example_intents[candidates[pos]]].append(s)
-            for iid, values in per_intent.items():
-                top = sorted(values, reverse=True)[: w.top_k]
+        if canon.text and self._example_texts:
+            scores, floor = self._fuzzy(canon)
+            by_intent: dict[str, list[float]] = defaultdict(list)
+            for idx, value in scores.items():
+                by_intent[self._example_intents[idx]].append(value)
+            for iid in self._intent_ranges:
+                top = heapq.nlargest(w.top_k, by_intent.get(iid, ()))
+                top += [floor] * (w.top_k - len(top))  # the unscored examples are at most this
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
-            order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)[:5]
-            closest = [
-                (self._example_intents[candidates[p]], texts[p], round(combined[p], 3)) for p in order
-            ]
+            seen: set[str] = set()
+            for idx in heapq.nlargest(20, scores, key=scores.__getitem__):
+                if self._example_texts[idx] not in seen:
+                    seen.add(self._example_texts[idx])
+                    closest.append((self._example_intents[idx], self._example_texts[idx], round(scores[idx], 3)))
+                if len(closest) == 5:
+                    break
 
         tokens = set(canon.tokens)
         # Words no example uses say little about which intent is meant: they count lightly.
@@ -307,9 +331,11 @@ class Matcher:
             intent, reason = None, "empty"
         elif self._near_miss(canon, best.intent):
             intent, reason = None, "out_of_scope_name"
+        elif self._unnamed_subject(canon, best.intent):
+            intent, reason = None, "unknown_subject"
         elif best.score < th.out_of_scope:
             intent, reason = None, "low_score"
-        elif negative > best.score:
+        elif negative > best.score or (best.score < th.doubt and negative > best.score - th.negative_margin):
             intent, reason = None, "like_out_of_scope_examples"
         alternatives: tuple[str, ...] = ()
         if intent:
@@ -327,6 +353,7 @@ class Matcher:
             unknown=canon.unknown,
             closest=tuple(closest),
             reason=reason,
+            negative=negative,
         )
 
     def _near_miss(self, canon: _Canon, intent_id: str) -> bool:
@@ -338,15 +365,32 @@ class Matcher:
         passing ("i live in germany and my mom is in homs, who controls it now?").
         """
         intent = self.intents[intent_id]
-        own = [canon.tokens.index(c) for c in canon.concepts if c in intent.entities and self.concepts[c].kind in SUBJECT_KINDS]
         for cid in canon.unknown:
-            if cid in intent.allows or self.concepts[cid].kind == "topic":
+            kind = self.concepts[cid].kind
+            if cid in intent.allows or kind == "topic":
                 continue
+            # A place stands in for a place; a person or a group for a person or a group.
+            alike = ("place",) if kind == "place" else ("person", "group")
+            own = [canon.tokens.index(c) for c in canon.concepts if c in intent.entities and self.concepts[c].kind in alike]
             if not own:
                 return True
             if len(canon.tokens) <= SHORT_QUESTION_WORDS and canon.tokens.index(cid) < min(own):
                 return True
         return False
+
+    def _unnamed_subject(self, canon: _Canon, intent_id: str) -> bool:
+        """A short question about something we have never heard of ("who controls the moon").
+
+        The intent is about a place or person, the question names none of ours, and it has a
+        word that none of our examples use: that word is probably its subject.
+        """
+        if len(canon.tokens) > SHORT_QUESTION_WORDS:
+            return False
+        intent = self.intents[intent_id]
+        subjects = [c for c in intent.entities if self.concepts[c].kind in ("place", "person")]
+        if not subjects or any(c in intent.entities or self.concepts[c].kind in SUBJECT_KINDS for c in canon.concepts):
+            return False
+        return any(t not in self._intent_vocab and len(t) >= 3 and not t.isdigit() for t in canon.tokens)
 
     def match(self, question: str, context: Context | None = None) -> Match:
         normalized = normalize(question)

@@ -2,13 +2,19 @@
 
     python scripts/tune_thresholds.py tests/devset.yaml [--write]
 
-out_of_scope: the score below which a question gets no intent. Swept over a grid; the value
-that maximises the mean of in-scope accuracy and out-of-scope rejection wins (ties: the
-lower value, which refuses less).
-ambiguity: how close a runner-up must be to be offered as "did you mean". The smallest
-margin that offers the right intent for at least half of the wrong first picks that a
-margin could rescue, while offering alternatives on at most 15% of answers.
---write stores them in intents/thresholds.yaml, which the matcher reads at load.
+Refusal has three knobs, swept together over a grid:
+- out_of_scope: a best score below this gets no intent;
+- doubt and negative_margin: a best score below `doubt` gets no intent when the out-of-scope
+  examples (intents/out_of_scope.yaml) score within `negative_margin` of it.
+The combination that maximises the mean of in-scope accuracy and out-of-scope rejection
+wins; among equals, the highest floor (never mislead: refuse rather than guess), then the
+lowest doubt and margin. Names of out-of-scope places and people refuse on
+their own and are not tuned here.
+ambiguity: how close a runner-up must be to be offered as "did you mean": the margin that
+maximises (share of wrong first picks whose right intent is offered) - 2 x (share of answers
+carrying an offer): a rescued mistake is worth more than one needless button, but not more
+than two.
+--write stores the values in intents/thresholds.yaml, which the matcher reads at load.
 """
 
 from __future__ import annotations
@@ -23,7 +29,22 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import load  # noqa: E402
-from bot.matcher import Matcher, Thresholds  # noqa: E402
+from bot.matcher import Matcher  # noqa: E402
+
+
+def _decide(row, t1: float, t2: float, margin: float) -> str | None:
+    expected, got, best, negative, ranked = row
+    if got is None or best < t1 or negative > best or (best < t2 and negative > best - margin):
+        return None
+    return got
+
+
+def _rates(rows, t1, t2, margin) -> tuple[float, float]:
+    n_in = sum(1 for r in rows if r[0] is not None)
+    n_out = len(rows) - n_in
+    correct = sum(1 for r in rows if r[0] is not None and _decide(r, t1, t2, margin) == r[0])
+    rejected = sum(1 for r in rows if r[0] is None and _decide(r, t1, t2, margin) is None)
+    return correct / max(n_in, 1), rejected / max(n_out, 1)
 
 
 def main() -> int:
@@ -33,59 +54,59 @@ def main() -> int:
     args = p.parse_args()
     kb = load(ROOT)
     items = read_labelled(args.devset)
-    open_matcher = Matcher(
-        kb.intents, kb.concepts, replace(kb.matcher.thresholds, out_of_scope=0.0, ambiguity=1.0), negatives=kb.negatives
-    )
-    rows = []  # (expected, best intent or None if refused by name, best score, ranked)
+    # A matcher that refuses only on out-of-scope names, so every score can be seen.
+    loose = replace(kb.matcher.thresholds, out_of_scope=0.0, doubt=0.0, negative_margin=0.0, ambiguity=1.0)
+    open_matcher = Matcher(kb.intents, kb.concepts, loose, negatives=kb.negatives)
+    rows = []
     for item in items:
         m = open_matcher.match(item.text)
-        best = m.ranked[0] if m.ranked else None
-        rows.append((item.intent, m.intent, best.score if best else 0.0, m.ranked))
-
+        best = m.ranked[0].score if m.ranked else 0.0
+        got = m.intent if m.reason != "out_of_scope_name" else None
+        rows.append((item.intent, got, best, m.negative, m.ranked))
     n_in = sum(1 for r in rows if r[0] is not None)
-    n_out = len(rows) - n_in
-    print(f"{len(rows)} questions: {n_in} in scope, {n_out} out of scope\n")
-    print(f"{'out_of_scope':>12} {'in-scope acc':>13} {'rejection':>10} {'mean':>7}")
-    best_t, best_mean = 0.0, -1.0
-    for step in range(20, 81):
-        t = step / 100
-        correct = sum(1 for exp, got, s, _ in rows if exp is not None and got == exp and s >= t)
-        rejected = sum(1 for exp, got, s, _ in rows if exp is None and (got is None or s < t))
-        acc, rej = correct / n_in, rejected / n_out
-        mean = (acc + rej) / 2
-        if mean > best_mean + 1e-9:
-            best_t, best_mean = t, mean
-        if step % 2 == 0:
-            print(f"{t:>12.2f} {acc:>13.1%} {rej:>10.1%} {mean:>7.1%}")
-    print(f"\nchosen out_of_scope = {best_t:.2f} (mean {best_mean:.1%})")
+    print(f"{len(rows)} questions: {n_in} in scope, {len(rows) - n_in} out of scope\n")
 
-    answered = [(exp, got, s, ranked) for exp, got, s, ranked in rows if got is not None and s >= best_t]
+    grid = []
+    for t1 in range(20, 71, 2):
+        for t2 in range(t1, 81, 3):
+            for m100 in (0, 5, 10, 15, 20):
+                acc, rej = _rates(rows, t1 / 100, t2 / 100, m100 / 100)
+                grid.append((round((acc + rej) / 2, 9), t1, -t2, -m100, acc, rej))
+    grid.sort(reverse=True)
+    mean, t1, t2, m100, acc, rej = grid[0]
+    t1, t2, margin = t1 / 100, -t2 / 100, -m100 / 100
+    print(f"{'out_of_scope':>12} {'in-scope acc':>13} {'rejection':>10}   (doubt={t2:.2f}, negative_margin={margin:.2f})")
+    for step in range(30, 66, 2):
+        a, r = _rates(rows, step / 100, max(t2, step / 100), margin)
+        print(f"{step / 100:>12.2f} {a:>13.1%} {r:>10.1%}")
+    print(f"\nchosen: out_of_scope={t1:.2f} doubt={t2:.2f} negative_margin={margin:.2f}")
+    print(f"in-scope accuracy {acc:.1%}, out-of-scope rejection {rej:.1%} (mean {mean:.1%})")
+
+    answered = [r for r in rows if _decide(r, t1, t2, margin) is not None]
     wrong = [r for r in answered if r[0] is not None and r[1] != r[0]]
-    best_m = 0.0
+    best_m, best_utility = 0.0, 0.0
     print(f"\n{'ambiguity':>10} {'wrong picks rescued':>20} {'answers with alternatives':>26}")
     for step in range(0, 21):
-        margin = step / 100
+        m = step / 100
         rescued = sum(
-            1 for exp, got, s, ranked in wrong
-            if any(r.intent == exp and s - r.score <= margin and r.score >= best_t for r in ranked[1:3])
+            1 for exp, got, s, n, ranked in wrong if any(r.intent == exp and s - r.score <= m for r in ranked[1:3])
         )
-        offered = sum(
-            1 for exp, got, s, ranked in answered
-            if any(s - r.score <= margin and r.score >= best_t for r in ranked[1:3])
-        )
-        share = rescued / len(wrong) if wrong else 1.0
+        offered = sum(1 for exp, got, s, n, ranked in answered if any(s - r.score <= m and r.score >= t1 for r in ranked[1:3]))
+        share = rescued / len(wrong) if wrong else 0.0
         rate = offered / len(answered) if answered else 0.0
-        print(f"{margin:>10.2f} {rescued:>11}/{len(wrong):<8} {rate:>26.1%}")
-        if rate <= 0.15 and (share >= 0.5 or margin == 0):
-            best_m = margin if share >= 0.5 else best_m
+        print(f"{m:>10.2f} {rescued:>11}/{len(wrong):<8} {rate:>26.1%}")
+        if share - 2 * rate > best_utility + 1e-9:
+            best_m, best_utility = m, share - 2 * rate
     print(f"\nchosen ambiguity = {best_m:.2f}")
 
     if args.write:
         path = ROOT / "intents" / "thresholds.yaml"
         path.write_text(
-            "# Written by scripts/tune_thresholds.py from tests/devset.yaml; do not edit by hand.\n"
+            "# Written by scripts/tune_thresholds.py from the development set; do not edit by hand.\n"
             f"chosen_by: scripts/tune_thresholds.py {args.devset.as_posix()}\n"
-            f"out_of_scope: {best_t:.2f}\n"
+            f"out_of_scope: {t1:.2f}\n"
+            f"doubt: {t2:.2f}\n"
+            f"negative_margin: {margin:.2f}\n"
             f"ambiguity: {best_m:.2f}\n",
             encoding="utf-8",
         )
