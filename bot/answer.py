@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from .knowledge import KnowledgeBase
+from .language import detect
 from .matcher import Context
 from .model import Fact, Match, Reply, Section
 
@@ -25,9 +26,9 @@ def answer(
     today: date | None = None,
     stale_days: int = DEFAULT_STALE_DAYS,
 ) -> Reply:
-    """Answer a free-text question."""
+    """Answer a free-text question, in its language (else `lang`, the user's interface language)."""
     match = kb.matcher.match(question, context)
-    return compose(kb, match, lang, as_of=as_of, today=today, stale_days=stale_days)
+    return compose(kb, match, question_language(kb, question, lang), as_of=as_of, today=today, stale_days=stale_days)
 
 
 def answer_intent(
@@ -53,6 +54,12 @@ def context_of(reply: Reply) -> Context | None:
     if not reply.intent or reply.intent in SPECIAL_INTENTS:
         return None
     return Context(reply.match.normalized, reply.intent, reply.match.concepts)
+
+
+def question_language(kb: KnowledgeBase, question: str, interface: str | None) -> str:
+    """The language of the question when it can be told and we speak it; else the interface's."""
+    spoken = detect(question)
+    return spoken if spoken in kb.ui else reply_language(kb, interface)
 
 
 def reply_language(kb: KnowledgeBase, lang: str | None) -> str:

@@ -29,6 +29,7 @@ class Report:
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     mistakes: list[tuple[str, str | None, str | None, float]] = field(default_factory=list)
+    by_language: dict[str, "Report"] = field(default_factory=dict)
 
     @property
     def in_scope_accuracy(self) -> float:
@@ -61,6 +62,15 @@ def read_labelled(path: Path) -> list[Labelled]:
 
 
 def evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
+    """Accuracy over all items, with the same figures per language in `by_language`."""
+    report = _evaluate(kb, items)
+    langs = sorted({item.lang for item in items})
+    if len(langs) > 1:
+        report.by_language = {lang: _evaluate(kb, [i for i in items if i.lang == lang]) for lang in langs}
+    return report
+
+
+def _evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
     for item in items:
         if item.intent is not None and item.intent not in kb.intents:
             raise ValueError(f"labelled intent '{item.intent}' is not an intent (question: {item.text!r})")
@@ -100,6 +110,11 @@ def format_report(report: Report) -> str:
         f"({report.in_scope_accuracy:.1%})",
         f"out of scope: {report.out_of_scope_rejected}/{report.out_of_scope} rejected ({report.rejection_rate:.1%})",
         f"overall accuracy: {report.accuracy:.1%}",
+        *[
+            f"  {lang}: in scope {r.in_scope_correct}/{r.in_scope} ({r.in_scope_accuracy:.1%}), "
+            f"out of scope {r.out_of_scope_rejected}/{r.out_of_scope} rejected ({r.rejection_rate:.1%})"
+            for lang, r in report.by_language.items()
+        ],
         "",
         f"{'intent':<20} {'n':>4} {'precision':>9} {'recall':>7}",
     ]

@@ -27,6 +27,7 @@ CONTRACT_INTENTS = (
 )
 LANGS = ("en", "ar", "ru", "uk")
 MIN_EXAMPLES = 25
+MIN_EXAMPLES_OTHER = 15  # per intent in each language other than English
 NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
@@ -427,6 +428,119 @@ def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
     return ui
 
 
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives):
+    """Merge knowledge/i18n/<lang>.yaml and intents/i18n/<lang>.yaml into the English base.
+
+    Every language that has any file must be complete: each fact, source, intent label and
+    interface text, and enough examples per intent; what is missing is reported here rather
+    than discovered by a user who gets English instead.
+    """
+    from dataclasses import replace as _replace
+
+    from .normalize import normalize
+
+    langs = sorted(
+        {p.stem for p in (root / "knowledge" / "i18n").glob("*.yaml")}
+        | {p.stem for p in (root / "intents" / "i18n").glob("*.yaml")}
+        | (set(ui) - {"en"})
+    )
+    statements = {fid: dict(f.statement) for fid, f in facts.items()}
+    names = {sid: dict(src.name) for sid, src in sources.items()}
+    labels = {iid: dict(i.label) for iid, i in intents.items()}
+    examples = {iid: list(i.examples) for iid, i in intents.items()}
+    variants = {cid: list(con.variants) for cid, con in concepts.items()}
+    display = {cid: dict(con.name) for cid, con in concepts.items()}
+    owner = {normalize(v): cid for cid, con in concepts.items() for v in con.variants}
+    extra_negatives: list[Example] = []
+    for lang in langs:
+        if lang not in LANGS or lang == "en":
+            c.errors.append(f"{_rel(root)}: unknown language '{lang}' (use {', '.join(x for x in LANGS if x != 'en')})")
+            continue
+        kpath = root / "knowledge" / "i18n" / f"{lang}.yaml"
+        ipath = root / "intents" / "i18n" / f"{lang}.yaml"
+        kdata = c.read(kpath) if kpath.exists() else None
+        idata = c.read(ipath) if ipath.exists() else None
+        for path, data, keys in ((kpath, kdata, {"sources", "facts"}),
+                                 (ipath, idata, {"labels", "examples", "names", "out_of_scope_names", "out_of_scope_examples"})):
+            if data is not None and not isinstance(data, LineDict):
+                c.add(path, 1, f"expected a mapping with {', '.join(sorted(keys))}")
+            elif data is not None:
+                _check_keys(c, path, data, keys, set(), f"{lang} translations")
+        kdata = kdata if isinstance(kdata, LineDict) else LineDict()
+        idata = idata if isinstance(idata, LineDict) else LineDict()
+        for key, target, known, what in (("sources", names, sources, "source"), ("facts", statements, facts, "fact")):
+            block = kdata.get(key) or {}
+            for xid, text in (block.items() if isinstance(block, dict) else ()):
+                if xid not in known:
+                    c.add(kpath, line_of(block, xid), f"{what} '{xid}' is not defined in English")
+                elif not isinstance(text, str) or not text.strip():
+                    c.add(kpath, line_of(block, xid), f"{what} '{xid}': the {lang} text must be non-empty text")
+                else:
+                    target[xid][lang] = " ".join(text.split())
+            for xid in known:
+                if lang not in target[xid]:
+                    c.add(kpath, line_of(kdata, key), f"{what} '{xid}' has no {lang} translation")
+        block = idata.get("labels") or {}
+        for iid, text in (block.items() if isinstance(block, dict) else ()):
+            if iid in labels and isinstance(text, str) and text.strip():
+                labels[iid][lang] = text.strip()
+            else:
+                c.add(ipath, line_of(block, iid), f"label '{iid}': not an intent, or empty")
+        block = idata.get("examples") or {}
+        for iid, items in (block.items() if isinstance(block, dict) else ()):
+            if iid not in examples or not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+                c.add(ipath, line_of(block, iid), f"examples '{iid}': not an intent, or not a list of questions")
+                continue
+            examples[iid].extend(Example(iid, t.strip(), lang) for t in items if t.strip())
+        for iid in intents:
+            if lang not in labels[iid]:
+                c.add(ipath, line_of(idata, "labels"), f"intent '{iid}' has no {lang} label")
+            n = sum(1 for e in examples[iid] if e.lang == lang)
+            if n < MIN_EXAMPLES_OTHER:
+                c.add(ipath, line_of(idata, "examples"), f"intent '{iid}' has {n} {lang} examples; at least {MIN_EXAMPLES_OTHER} are needed")
+        for key in ("names", "out_of_scope_names"):
+            block = idata.get(key) or {}
+            for cid, entry in (block.items() if isinstance(block, dict) else ()):
+                line = line_of(block, cid)
+                if cid not in concepts or concepts[cid].in_scope != (key == "names"):
+                    c.add(ipath, line, f"{key} '{cid}' is not an {'in-scope' if key == 'names' else 'out-of-scope'} id of intents/aliases.yaml")
+                    continue
+                if isinstance(entry, dict):
+                    if isinstance(entry.get("name"), str):
+                        display[cid][lang] = entry["name"]
+                    entry = entry.get("variants", [])
+                if not isinstance(entry, list) or not all(isinstance(v, str) and v.strip() for v in entry):
+                    c.add(ipath, line, f"'{cid}': variants must be a list of names")
+                    continue
+                for v in entry:
+                    norm = normalize(v)
+                    if owner.get(norm, cid) != cid:
+                        c.add(ipath, line, f"'{cid}': variant '{v}' is already a variant of '{owner[norm]}'")
+                        continue
+                    owner[norm] = cid
+                    variants[cid].append(v)
+        block = idata.get("out_of_scope_examples") or []
+        if isinstance(block, list):
+            extra_negatives.extend(Example("out_of_scope", t.strip(), lang) for t in block if isinstance(t, str) and t.strip())
+        en_keys = ui.get("en", {})
+        lang_keys = ui.get(lang, {})
+        for key, text in en_keys.items():
+            if key not in lang_keys:
+                c.errors.append(f"{_rel(root / 'locales')}/{lang}.yaml:1: interface text '{key}' has no {lang} translation")
+            elif _placeholders(lang_keys[key]) != _placeholders(text):
+                c.errors.append(f"{_rel(root / 'locales')}/{lang}.yaml:1: text '{key}' must use the placeholders "
+                                f"{sorted(_placeholders(text))} like English, not {sorted(_placeholders(lang_keys[key]))}")
+    sources = {sid: _replace(src, name=names[sid]) for sid, src in sources.items()}
+    facts = {fid: _replace(f, statement=statements[fid]) for fid, f in facts.items()}
+    intents = {iid: _replace(i, label=labels[iid], examples=tuple(examples[iid])) for iid, i in intents.items()}
+    concepts = {cid: _replace(con, variants=tuple(variants[cid]), name=display[cid]) for cid, con in concepts.items()}
+    return sources, facts, intents, concepts, tuple(negatives) + tuple(extra_negatives)
+
+
 def _load_negatives(c: _Collector, path: Path) -> tuple[Example, ...]:
     """Questions we have no facts on, which teach the matcher what a near miss looks like."""
     if not path.exists():
@@ -490,6 +604,9 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     negatives = _load_negatives(c, root / "intents" / "out_of_scope.yaml")
     _cross_check(c, intents, raw, facts, concepts, fact_ids, root / "intents", concept_lines)
     ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
+    sources, facts, intents, concepts, negatives = _load_translations(
+        c, root, ui, sources, facts, intents, concepts, negatives
+    )
     thresholds = _thresholds(c, root / "intents" / "thresholds.yaml")
     if c.errors:
         raise KnowledgeError(c.errors)

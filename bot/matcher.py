@@ -27,6 +27,7 @@ from .words import COMMON_WORDS
 SUBJECT_KINDS = ("place", "person", "group")
 NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
 MAX_PHRASE = 6
+_PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 NEAREST = 60  # examples scored in full by token_sort_ratio; the rest are bounded
 MAX_TWO_QUESTION_WORDS = 24
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject  # longer messages are one question wrapped in context
@@ -177,6 +178,11 @@ class Matcher:
                     i += size
                     break
             else:
+                cid = self._without_proclitic(words[i])
+                if cid:
+                    self._note(cid, out, concepts, unknown)
+                    i += 1
+                    continue
                 size, cid = self._fuzzy_name(words, i)
                 if cid:
                     self._note(cid, out, concepts, unknown)
@@ -196,6 +202,17 @@ class Matcher:
                     out.append(word)
                 i += 1
         return _Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
+
+    def _without_proclitic(self, word: str) -> str | None:
+        """An Arabic name with a joined prefix: "بحمص" (in Homs), "والاسد" (and al-Assad)."""
+        if len(word) < 4 or word[0] not in _PROCLITICS:
+            return None
+        for rest in (word[1:], word[2:] if word[1] in _PROCLITICS else ""):
+            if len(rest) >= 3:
+                cid = self._phrases.get((rest,)) or (self._phrases.get((rest[2:],)) if rest.startswith("ال") else None)
+                if cid:
+                    return cid
+        return None
 
     def _spell(self, word: str) -> str | None:
         """A misspelling of a word the examples use ("controll" -> "control"), if close enough."""

@@ -1,8 +1,10 @@
 """Turn what people type into a plain, comparable string.
 
-NFKC, case-fold, accents off, invisible and control characters out, Latin look-alikes in
-mixed-script words mapped back, punctuation and emoji to spaces, the bot's own address
-(`/ask`, `/ask@bot`, `@bot`) removed, runs of a repeated letter shortened.
+NFKC, case-fold, accents and Arabic diacritics off, Arabic letter variants folded (alef forms,
+ta marbuta, alef maqsura, hamza seats, tatweel), Arabic-Indic digits to 0-9, invisible and
+control characters out, Latin look-alikes in mixed-script words mapped back, punctuation and
+emoji to spaces, the bot's own address (`/ask`, `/ask@bot`, `@bot`) removed, runs of a
+repeated letter shortened.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ _ASK = re.compile(r"^\s*/ask(@[a-z0-9_]+)?\b", re.IGNORECASE)
 _COMMAND = re.compile(r"^\s*/([a-z_]+)(@[a-z0-9_]+)?\b", re.IGNORECASE)
 _MENTION = re.compile(r"@[a-z0-9_]{3,}", re.IGNORECASE)
 _REPEATS = re.compile(r"(\w)\1{2,}")
+# Arabic letters people type interchangeably, folded to one form each; tatweel removed.
+_ARABIC_FOLD = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ـ": None,
+    "ی": "ي", "ک": "ك",  # Persian/Urdu forms
+    "ґ": "г",  # Ukrainian hard g, often typed as г
+})
 _APOSTROPHES = re.compile(r"(\w)['’`ʼ](\w)")
 
 
@@ -41,6 +49,8 @@ def _unmix(word: str) -> str:
 
 
 def _keep(ch: str) -> str:
+    if ch.isdigit() and not ch.isascii():
+        return str(unicodedata.digit(ch, 0)) if unicodedata.digit(ch, None) is not None else " "  # ٣ -> 3
     cat = unicodedata.category(ch)
     if cat in _INVISIBLE:
         return " " if ch in "\n\r\t" else ""
@@ -63,7 +73,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = strip_address(text)
     text = text.casefold()
-    text = _strip_marks(text)
+    text = _strip_marks(text)  # accents, Arabic harakat; also ё -> е, ї -> і, й -> и
+    text = text.translate(_ARABIC_FOLD)
     text = _APOSTROPHES.sub(r"\1\2", text)  # "what's" -> "whats", "assad's" -> "assads"
     text = "".join(_keep(ch) for ch in text)
     text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
