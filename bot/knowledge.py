@@ -462,8 +462,13 @@ def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives
             continue
         kpath = root / "knowledge" / "i18n" / f"{lang}.yaml"
         ipath = root / "intents" / "i18n" / f"{lang}.yaml"
-        kdata = c.read(kpath) if kpath.exists() else None
-        idata = c.read(ipath) if ipath.exists() else None
+        missing = [p for p in (kpath, ipath, root / "locales" / f"{lang}.yaml") if not p.exists()]
+        if missing:
+            for path in missing:
+                c.errors.append(f"{_rel(path)}:0: missing: every language needs its facts, intents and interface texts")
+            continue
+        kdata = c.read(kpath)
+        idata = c.read(ipath)
         for path, data, keys in ((kpath, kdata, {"sources", "facts"}),
                                  (ipath, idata, {"labels", "examples", "names", "out_of_scope_names", "out_of_scope_examples"})):
             if data is not None and not isinstance(data, LineDict):

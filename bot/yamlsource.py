@@ -13,13 +13,19 @@ MAX_FILE_BYTES = 2_000_000  # far above any real curated file; stops a runaway p
 class LineDict(dict):
     """A mapping that knows the line it starts on and the line of each key."""
 
-    line: int = 0
-    key_lines: dict[str, int]
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
 
 
 class LineList(list):
-    line: int = 0
-    item_lines: list[int]
+    """A list that knows the line it starts on and the line of each item."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.line = 0
+        self.item_lines: list[int] = []
 
 
 class DataError(Exception):

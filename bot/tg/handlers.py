@@ -23,7 +23,7 @@ from ..model import Reply
 from ..render import explain_text, to_html
 from . import inline, texts
 from .addressing import addressing
-from .keyboards import CHANNEL, GROUP, PRIVATE, all_topics, answer_keyboard, intent_of, main_topics, topics_keyboard
+from .keyboards import CHANNEL, GROUP, PRIVATE, all_topics, answer_keyboard, intent_of, lang_of, main_topics, topics_keyboard
 from .memory import Memory, Verdict
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,8 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic button: acknowledge at once, then answer that intent in the same chat and topic."""
     query = update.callback_query
-    st, lang = state(context), _lang(context, update)
+    st = state(context)
+    lang = lang_of(query.data) if lang_of(query.data) in st.kb.ui else _lang(context, update)
     intent = intent_of(query.data)
     if intent not in st.kb.intents or update.effective_chat is None:
         await query.answer(st.kb.text("tg_button_expired", lang))
@@ -125,7 +126,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if _surface(update.effective_chat) == GROUP and not await _may_reply(update, context, query_notice=True):
         return
     await query.answer()
-    await _send_intent(update, context, intent, quote=False)
+    await _send_intent(update, context, intent, quote=False, lang=lang)
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -187,10 +188,11 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     st.memory.remember_turn(chat.id, who, reply, context_of(reply))
 
 
-async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, quote: bool | None = None) -> None:
+async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, quote: bool | None = None,
+                       lang: str | None = None) -> None:
     """Answer a known intent (button, deep link, /sources) in the chat and topic of the update."""
     st, chat = state(context), update.effective_chat
-    reply = answer_intent(st.kb, intent, _lang(context, update), stale_days=st.settings.stale_days)
+    reply = answer_intent(st.kb, intent, lang or _lang(context, update), stale_days=st.settings.stale_days)
     html, markup = _rendered(st.kb, reply, _surface(chat))
     message = update.effective_message
     if isinstance(message, Message):

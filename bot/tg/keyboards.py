@@ -1,7 +1,8 @@
 """Inline keyboards: "did you mean" and follow-up buttons, topic lists.
 
-Every button answers one intent; its callback data is "a:<intent_id>" (Telegram allows 64
-bytes; intent ids are short lower_snake_case words).
+Every button answers one intent; its callback data is "a:<intent_id>", or
+"a:<intent_id>:<lang>" when the keyboard is not in English, so that the answer comes in the
+language of the conversation (Telegram allows 64 bytes; intent ids are short words).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ MAIN_TOPICS = ("homs_control", "homs_capture", "assad_whereabouts", "damascus_st
 PRIVATE, GROUP, CHANNEL = "private", "group", "channel"
 
 
-def callback_data(intent_id: str) -> str:
-    data = ANSWER_PREFIX + intent_id
+def callback_data(intent_id: str, lang: str = "en") -> str:
+    data = ANSWER_PREFIX + intent_id + ("" if lang == "en" else f":{lang}")
     if len(data.encode("utf-8")) > CALLBACK_LIMIT:
         raise ValueError(f"intent id {intent_id!r} is too long for a button (max {CALLBACK_LIMIT - len(ANSWER_PREFIX)} bytes)")
     return data
@@ -30,7 +31,13 @@ def intent_of(data: str | None) -> str | None:
     """The intent a button asks for, or None when the data is not one of ours."""
     if not data or not data.startswith(ANSWER_PREFIX):
         return None
-    return data[len(ANSWER_PREFIX):] or None
+    return data[len(ANSWER_PREFIX):].split(":")[0] or None
+
+
+def lang_of(data: str | None) -> str | None:
+    """The language of the keyboard a button was on, when it was not English."""
+    parts = (data or "").split(":")
+    return parts[2] if len(parts) > 2 and parts[0] + ":" == ANSWER_PREFIX else None
 
 
 def main_topics(kb: KnowledgeBase) -> list[str]:
@@ -43,7 +50,7 @@ def all_topics(kb: KnowledgeBase) -> list[str]:
 
 def topics_keyboard(kb: KnowledgeBase, intents: list[str], lang: str) -> InlineKeyboardMarkup | None:
     """One button a row, each answering its intent."""
-    rows = [[InlineKeyboardButton(kb.intents[i].display(lang), callback_data=callback_data(i))] for i in intents]
+    rows = [[InlineKeyboardButton(kb.intents[i].display(lang), callback_data=callback_data(i, lang))] for i in intents]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
