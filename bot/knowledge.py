@@ -76,6 +76,14 @@ class _Collector:
     def add(self, path: Path, line: int, message: str) -> None:
         self.errors.append(f"{_rel(path)}:{line}: {message}")
 
+    def read_mapping(self, path: Path, expected: str) -> LineDict | None:
+        """The file's top-level mapping, or None (with an error) when it is not one."""
+        data = self.read(path)
+        if data is not None and not isinstance(data, LineDict):
+            self.add(path, 1, expected)
+            return None
+        return data
+
     def read(self, path: Path) -> Any:
         try:
             data = read_yaml(path)
@@ -323,11 +331,8 @@ def _load_intents(c: _Collector, paths: list[Path]) -> tuple[dict[str, Intent], 
     intents: dict[str, Intent] = {}
     raw: dict[str, tuple[Path, LineDict]] = {}
     for path in paths:
-        data = c.read(path)
+        data = c.read_mapping(path, "an intent file must be a mapping (id, label, facts, examples, ...)")
         if data is None:
-            continue
-        if not isinstance(data, LineDict):
-            c.add(path, 1, "an intent file must be a mapping (id, label, facts, examples, ...)")
             continue
         iid = data.get("id")
         _check_keys(c, path, data, _INTENT_KEYS, {"id", "label", "examples"}, f"intent '{iid}'")
@@ -399,11 +404,8 @@ def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
     ui: dict[str, dict[str, str]] = {}
     where: dict[tuple[str, str], str] = {}
     for path in paths:
-        data = c.read(path)
+        data = c.read_mapping(path, "expected a mapping of language to texts")
         if data is None:
-            continue
-        if not isinstance(data, LineDict):
-            c.add(path, 1, "expected a mapping of language to texts")
             continue
         for lang, texts in data.items():
             if lang not in LANGS or not isinstance(texts, LineDict):
