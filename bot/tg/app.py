@@ -7,7 +7,7 @@ import sys
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -28,6 +28,7 @@ from .keyboards import ANSWER_PREFIX
 from .memory import Memory
 
 log = logging.getLogger(__name__)
+BOOTSTRAP_RETRIES = 5  # a Bot API that is down at start-up is tried again, then we give up clearly
 
 # The updates the bot acts on; Telegram sends nothing else.
 ALLOWED_UPDATES = [
@@ -148,8 +149,17 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
     application = build_application(settings, kb)
     log.info("factbot starting: %d intents, facts as of %s, %s", len(kb.intents), kb.as_of,
              "webhook" if settings.webhook_url else "long polling")
-    if settings.webhook_url:
-        application.run_webhook(**webhook_options(settings))
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        if settings.webhook_url:
+            application.run_webhook(**webhook_options(settings), bootstrap_retries=BOOTSTRAP_RETRIES)
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+    except InvalidToken:
+        print("Telegram refused the token: check TELEGRAM_BOT_TOKEN (see docs/telegram.md).", file=sys.stderr)
+        return 2
+    except NetworkError as exc:  # the URL carries the token: name the host only
+        host = urlparse(settings.api_base_url).netloc
+        print(f"cannot reach the Bot API at {host}: {type(exc).__name__}. Check the network and "
+              "TELEGRAM_API_BASE_URL.", file=sys.stderr)
+        return 1
     return 0
