@@ -58,7 +58,7 @@ def context_of(reply: Reply) -> Context | None:
 
 def question_language(kb: KnowledgeBase, question: str, interface: str | None) -> str:
     """The language of the question when it can be told and we speak it; else the interface's."""
-    spoken = detect(question)
+    spoken = detect(question, kb.cyrillic)
     return spoken if spoken in kb.ui else reply_language(kb, interface)
 
 

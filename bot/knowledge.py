@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .language import CyrillicModel
 from .matcher import NEGATIVE, Matcher, Thresholds
 from .model import ASSERTIONS, SOURCE_TYPES, Citation, Concept, Example, Fact, Intent, Source
 from .yamlsource import DataError, LineDict, LineList, line_of, read_yaml
@@ -51,6 +52,7 @@ class KnowledgeBase:
     ui: dict[str, dict[str, str]]  # lang -> key -> text
     matcher: Matcher
     negatives: tuple[Example, ...] = ()
+    cyrillic: CyrillicModel | None = None  # tells Russian from Ukrainian, learnt from the examples
     superseded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     version: str = ""
 
@@ -434,7 +436,7 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives):
+def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives, fact_ids):
     """Merge knowledge/i18n/<lang>.yaml and intents/i18n/<lang>.yaml into the English base.
 
     Every language that has any file must be complete: each fact, source, intent label and
@@ -482,6 +484,8 @@ def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives
         for key, target, known, what in (("sources", names, sources, "source"), ("facts", statements, facts, "fact")):
             block = kdata.get(key) or {}
             for xid, text in (block.items() if isinstance(block, dict) else ()):
+                if key == "facts" and xid in fact_ids and xid not in facts:
+                    continue  # a fact that failed to load has its own error already
                 if xid not in known:
                     c.add(kpath, line_of(block, xid), f"{what} '{xid}' is not defined in English")
                 elif not isinstance(text, str) or not text.strip():
@@ -612,11 +616,15 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     _cross_check(c, intents, raw, facts, concepts, fact_ids, root / "intents", concept_lines)
     ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
     sources, facts, intents, concepts, negatives = _load_translations(
-        c, root, ui, sources, facts, intents, concepts, negatives
+        c, root, ui, sources, facts, intents, concepts, negatives, fact_ids
     )
     thresholds = _thresholds(c, root / "intents" / "thresholds.yaml")
     if c.errors:
         raise KnowledgeError(c.errors)
-    matcher = Matcher(intents, concepts, thresholds, negatives=negatives)
+    years = frozenset(d.year for f in facts.values() for d in (f.event_date, f.reported))
+    matcher = Matcher(intents, concepts, thresholds, negatives=negatives, years=years)
     version = max((f.reported for f in facts.values()), default=date.min).isoformat() + f"/{len(facts)}f/{len(intents)}i"
-    return KnowledgeBase(root, sources, facts, intents, concepts, ui, matcher, negatives, _superseded_by(facts), version)
+    samples = [(ex.text, ex.lang) for i in intents.values() for ex in i.examples] + [(e.text, e.lang) for e in negatives]
+    return KnowledgeBase(
+        root, sources, facts, intents, concepts, ui, matcher, negatives, CyrillicModel(samples), _superseded_by(facts), version
+    )

@@ -7,8 +7,10 @@ words of Arabic typed in Latin letters ("wen bashar hala2").
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _UK_LETTERS = set("іїєґ")
@@ -36,28 +38,63 @@ def _script(ch: str) -> str:
     return ""
 
 
-def detect(text: str) -> str | None:
-    """The language of `text`, or None when it is too short or mixed to tell (a bare name)."""
+class CyrillicModel:
+    """Tells Russian from Ukrainian by letter trigrams, learnt from example questions.
+
+    Used when the text has neither the letters nor the everyday words that settle it
+    ("дамаск пал?" is Russian, "дамаск впав?" Ukrainian).
+    """
+
+    def __init__(self, samples: list[tuple[str, str]]):
+        self._counts = {"ru": Counter(), "uk": Counter()}
+        for text, lang in samples:
+            if lang in self._counts:
+                self._counts[lang].update(_trigrams(text))
+        self._totals = {lang: sum(c.values()) for lang, c in self._counts.items()}
+        self._vocab = len(set(self._counts["ru"]) | set(self._counts["uk"])) or 1
+
+    def __call__(self, text: str) -> str | None:
+        if not all(self._totals.values()):
+            return None
+        grams = _trigrams(text)
+        score = {
+            lang: sum(math.log((self._counts[lang][g] + 1) / (self._totals[lang] + self._vocab)) for g in grams)
+            for lang in self._counts
+        }
+        if abs(score["ru"] - score["uk"]) < 0.5:
+            return None
+        return max(score, key=score.__getitem__)
+
+
+def _trigrams(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if any(_script(ch) == "cyr" for ch in w)]
+    padded = [f" {w} " for w in words]
+    return [w[i : i + 3] for w in padded for i in range(len(w) - 2)]
+
+
+def detect(text: str, cyrillic: CyrillicModel | None = None) -> str | None:
+    """The language of `text`, or None when it is too short or mixed to tell (a bare name).
+
+    Any Arabic or Cyrillic word makes it that language: people mix English names and terms
+    into Arabic and Russian, hardly ever the other way round.
+    """
     counts = {"ar": 0, "cyr": 0, "lat": 0}
     for ch in text:
         script = _script(ch)
         if script:
             counts[script] += 1
-    script, letters = max(counts.items(), key=lambda kv: kv[1])
-    if letters == 0:
+    if not any(counts.values()):
         return None
     words = [w.lower() for w in _WORD.findall(text)]
-    if script == "ar":
+    if counts["ar"] >= max(counts["cyr"], 2) or (counts["ar"] and not counts["cyr"]):
         return "ar"
-    if script == "cyr":
+    if counts["cyr"]:
         lowered = text.lower()
         uk = sum(ch in _UK_LETTERS for ch in lowered) * 2 + sum(w in _UK_WORDS for w in words)
         ru = sum(ch in _RU_LETTERS for ch in lowered) * 2 + sum(w in _RU_WORDS for w in words)
-        if uk > ru:
-            return "uk"
-        if ru > uk:
-            return "ru"
-        return None  # "Асад?": Cyrillic, but which language?
+        if uk != ru:
+            return "uk" if uk > ru else "ru"
+        return cyrillic(text) if cyrillic else None  # "Асад?": Cyrillic, but which language?
     arabizi = sum(1 for w in words if w in _ARABIZI_WORDS or _ARABIZI_DIGIT_WORD.match(w))
     if arabizi and arabizi * 3 >= len(words):
         return "ar"

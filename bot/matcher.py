@@ -11,6 +11,7 @@ weak match. Then from the score: below the out-of-scope threshold, no intent.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import re
@@ -26,6 +27,7 @@ from .words import COMMON_WORDS
 
 SUBJECT_KINDS = ("place", "person", "group")
 NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
+OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years stands for
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 NEAREST = 60  # examples scored in full by token_sort_ratio; the rest are bounded
@@ -87,8 +89,11 @@ class Matcher:
         thresholds: Thresholds = Thresholds(),
         weights: Weights = Weights(),
         negatives: tuple = (),
+        years: frozenset[int] = frozenset(),
     ):
         self.intents = intents
+        # The years the facts are from: a question about another year is about something else.
+        self._years = years
         self.concepts = concepts
         self.thresholds = thresholds
         self.weights = weights
@@ -124,6 +129,9 @@ class Matcher:
         self._example_texts: list[str] = []
         self._example_intents: list[str] = []
         intent_tokens: dict[str, Counter] = defaultdict(Counter)
+        # Per intent and language: how many examples, and how many use each word.
+        lang_tokens: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        lang_examples: Counter = Counter()
         for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
@@ -132,6 +140,8 @@ class Matcher:
                 self._example_texts.append(canon.text)
                 self._example_intents.append(intent.id)
                 intent_tokens[intent.id].update(set(canon.tokens))
+                lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
+                lang_examples[(intent.id, ex.lang)] += 1
         # Inverted index over telling words (not the ones in a large share of the examples).
         example_freq = Counter(tok for text in self._example_texts for tok in set(text.split()))
         cap = max(20, len(self._example_texts) // 12)
@@ -156,11 +166,13 @@ class Matcher:
         doc_freq = Counter(tok for counts in intent_tokens.values() for tok in counts)
         self._idf = {tok: math.log(1 + n_intents / df) for tok, df in doc_freq.items()}
         self._default_idf = math.log(1 + n_intents)
-        # Share of an intent's examples that use the word: frequent in-intent words count more.
-        self._intent_word = {
-            iid: {tok: min(1.0, 4 * cnt / max(1, len(self._all_intents[iid].examples))) for tok, cnt in counts.items()}
-            for iid, counts in intent_tokens.items()
-        }
+        # Share of an intent's examples (in the word's own language) that use the word: frequent
+        # in-intent words count more, and adding Arabic examples does not dilute English words.
+        self._intent_word: dict[str, dict[str, float]] = defaultdict(dict)
+        for (iid, lang), counts in lang_tokens.items():
+            words = self._intent_word[iid]
+            for tok, cnt in counts.items():
+                words[tok] = max(words.get(tok, 0.0), min(1.0, 4 * cnt / lang_examples[(iid, lang)]))
 
     # -- canonicalisation ---------------------------------------------------------------
     def _canonicalise(self, normalized: str) -> _Canon:
@@ -189,11 +201,17 @@ class Matcher:
                     i += size
                     continue
                 word = words[i]
+                if self._other_year(word) and len(words) <= SHORT_QUESTION_WORDS:  # long: just context
+                    self._note(OTHER_YEAR, out, concepts, unknown)
+                    i += 1
+                    continue
                 if word not in self._vocab and len(word) >= 4 and not word.isdigit():
                     fixed = self._spell(word)
                     if fixed:
                         word = fixed
-                    else:
+                    elif word.isascii() and word.isalpha():
+                        # Only Latin words can be told to be unknown: we have an English
+                        # word list, none for Arabic or Cyrillic.
                         strange.append(word)
                 cid = self._phrases.get((word,))
                 if cid:  # a misspelling of a one-word name: "sumary" -> "summary" -> overview
@@ -202,6 +220,10 @@ class Matcher:
                     out.append(word)
                 i += 1
         return _Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
+
+    def _other_year(self, word: str) -> bool:
+        return bool(self._years) and len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2100 \
+            and int(word) not in self._years
 
     def _without_proclitic(self, word: str) -> str | None:
         """An Arabic name with a joined prefix: "بحمص" (in Homs), "والاسد" (and al-Assad)."""
@@ -398,8 +420,8 @@ class Matcher:
     def _unnamed_subject(self, canon: _Canon, intent_id: str) -> bool:
         """A short question about something we have never heard of ("who controls the moon").
 
-        The intent is about a place or person, the question names none of ours, and it has a
-        word that none of our examples use: that word is probably its subject.
+        The intent is about a place or person, the question names none of ours, and it has an
+        ordinary English word that none of our examples use: that word is probably its subject.
         """
         if len(canon.tokens) > SHORT_QUESTION_WORDS:
             return False
@@ -407,7 +429,7 @@ class Matcher:
         subjects = [c for c in intent.entities if self.concepts[c].kind in ("place", "person")]
         if not subjects or any(c in intent.entities or self.concepts[c].kind in SUBJECT_KINDS for c in canon.concepts):
             return False
-        return any(t not in self._intent_vocab and len(t) >= 3 and not t.isdigit() for t in canon.tokens)
+        return any(t not in self._intent_vocab and t in COMMON_WORDS for t in canon.tokens)
 
     def match(self, question: str, context: Context | None = None) -> Match:
         normalized = normalize(question)
@@ -421,6 +443,12 @@ class Matcher:
         if result.intent and 5 <= len(canon.tokens) <= MAX_TWO_QUESTION_WORDS:
             result = self._with_second_question(question, result)
         return result
+
+    def with_thresholds(self, thresholds: Thresholds) -> "Matcher":
+        """The same matcher (sharing its index) deciding with other thresholds."""
+        other = copy.copy(self)
+        other.thresholds = thresholds
+        return other
 
     def canonical(self, question: str) -> str:
         return self._canonicalise(normalize(question)).text

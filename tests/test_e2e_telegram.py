@@ -66,7 +66,7 @@ async def test_start_up_talks_to_the_configured_server(bot, api):
     await api.wait_calls("getUpdates", 1)
     methods = [c.method for c in api.calls]
     assert methods[0] == "getMe"
-    assert methods.count("setMyCommands") == 2
+    assert methods.count("setMyCommands") == 2 * len(bot.bot_data["factbot"].kb.ui)  # per language
     assert "deleteWebhook" in methods
     polls = api.of("getUpdates")
     assert polls and set(polls[-1]["allowed_updates"]) == set(ALLOWED_UPDATES)

@@ -38,7 +38,7 @@ def test_run_uses_a_webhook_when_its_url_is_set(kb, monkeypatch):
     assert tg_app.run(settings, kb) == 0
     assert calls == {"webhook": {
         "listen": "127.0.0.1", "port": 8444, "url_path": "tg/hook", "webhook_url": "https://bot.example.org/tg/hook",
-        "secret_token": "s3cret", "allowed_updates": ALLOWED_UPDATES,
+        "secret_token": "s3cret", "allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": tg_app.BOOTSTRAP_RETRIES,
     }}
 
 

@@ -251,7 +251,11 @@ async def test_why_explains_the_last_answer(app, api, kb):
 
 async def test_set_commands_publishes_menus_for_private_chats_and_groups(app, api, kb):
     await set_commands(app)
-    default, groups = api.of("setMyCommands")
+    calls = api.of("setMyCommands")
+    assert len(calls) == 2 * len(kb.ui)  # private chats and groups, in every language
+    default, groups = [c for c in calls if "language_code" not in c.params]
+    localized = [c for c in calls if c.params.get("language_code") == "ru"]
+    assert len(localized) == 2 and localized[0]["commands"][0]["description"] == kb.text("tg_command_start", "ru")
     names = [c["command"] for c in default["commands"]]
     assert {"start", "help", "topics", "sources", "timeline", "why", "about", "privacy"} <= set(names)
     assert "scope" not in default.params
