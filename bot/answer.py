@@ -15,6 +15,8 @@ from .model import Fact, Match, Reply, Section
 
 DEFAULT_STALE_DAYS = 30
 SPECIAL_INTENTS = ("help", "sources")  # answered from interface texts, not from facts
+# The questions offered first (welcome, refusals, topic buttons), most asked first.
+MAIN_TOPICS = ("homs_control", "assad_whereabouts", "damascus_status", "homs_capture", "rebels_who", "syria_overview")
 
 
 def answer(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .answer import SPECIAL_INTENTS
+from .answer import MAIN_TOPICS, SPECIAL_INTENTS
 from .knowledge import KnowledgeBase
 from .model import Fact, Reply
 
@@ -32,17 +32,24 @@ def format_date(kb: KnowledgeBase, day: date, lang: str) -> str:
     return kb.text("date_format", lang).format(day=day.day, month=months[day.month - 1], year=day.year)
 
 
+ORIGINAL_REPORTERS = ("wire_service", "news_outlet", "state_media", "media_reports")
+
+
 def _fact_tag(kb: KnowledgeBase, fact: Fact, lang: str) -> str:
+    """ "(Reuters; 8 December 2024)": who published it (the outlet a report cites, when that
+    is a news organisation: the original reporter) and when it was reported."""
     names: list[str] = []
     for cite in fact.sources:
-        name = kb.sources[cite.cites or cite.outlet].display(lang)
-        if name not in names:
-            names.append(name)
-    return f"({', '.join(names)}; {format_date(kb, fact.reported, lang)})"
+        cited = kb.sources[cite.cites] if cite.cites else None
+        source = cited if cited and cited.type in ORIGINAL_REPORTERS else kb.sources[cite.outlet]
+        if source.display(lang) not in names:
+            names.append(source.display(lang))
+    names_text = kb.text("name_separator", lang).join(names)
+    return kb.text("fact_tag", lang, sources=names_text, date=format_date(kb, fact.reported, lang))
 
 
 def _options(kb: KnowledgeBase, intents: tuple[str, ...] | list[str], lang: str) -> str:
-    return "; ".join(kb.intents[i].display(lang) for i in intents)
+    return kb.text("list_separator", lang).join(kb.intents[i].display(lang) for i in intents)
 
 
 def _provenance(kb: KnowledgeBase, reply: Reply) -> str:
@@ -57,11 +64,11 @@ def _provenance(kb: KnowledgeBase, reply: Reply) -> str:
     for outlet, cited in seen.items():
         name = kb.sources[outlet].display(reply.lang)
         if cited:
-            names = ", ".join(kb.sources[c].display(reply.lang) for c in cited)
+            names = kb.text("name_separator", reply.lang).join(kb.sources[c].display(reply.lang) for c in cited)
             parts.append(kb.text("citing", reply.lang, outlet=name, cited=names))
         else:
             parts.append(name)
-    return "; ".join(parts)
+    return kb.text("list_separator", reply.lang).join(parts)
 
 
 def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Block]:
@@ -71,7 +78,7 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Bl
         return _refusal(kb, reply, surface)
     blocks: list[Block] = []
     if reply.intent == "help":
-        starters = ("homs_control", "assad_whereabouts", "damascus_status")
+        starters = MAIN_TOPICS[:3]
         blocks.append(Block(kb.text("help_text", lang, options=_options(kb, starters, lang))))
     elif reply.intent == "sources":
         blocks.append(Block(kb.text("sources_intro", lang)))
@@ -109,12 +116,12 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Bl
 
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
-    names = ", ".join(reply.unknown)
+    names = kb.text("name_separator", lang).join(reply.unknown)
     if surface != "private":
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(kb.text(key, lang, names=names))]
     first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
-    topics = [i for i in kb.intents if i not in SPECIAL_INTENTS][:8]
+    topics = [i for i in MAIN_TOPICS if i in kb.intents]
     return [
         Block(first, "b"),
         Block(kb.text("refusal_scope", lang)),

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..answer import SPECIAL_INTENTS
+from ..answer import MAIN_TOPICS, SPECIAL_INTENTS
 from ..knowledge import KnowledgeBase
 from ..model import Reply
 
 ANSWER_PREFIX = "a:"
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
-MAIN_TOPICS = ("homs_control", "homs_capture", "assad_whereabouts", "damascus_status", "rebels_who", "syria_overview")
 
 PRIVATE, GROUP, CHANNEL = "private", "group", "channel"
 
