@@ -21,11 +21,13 @@ chat: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
+DEVSETS := tests/devset.yaml tests/devset.ar.yaml tests/devset.ru.yaml tests/devset.uk.yaml
+
 eval: $(STAMP)
-	$(VENV)/bin/python -m bot eval tests/devset.yaml
+	$(VENV)/bin/python -m bot eval $(DEVSETS)
 
 tune: $(STAMP)
-	$(VENV)/bin/python scripts/tune_thresholds.py tests/devset.yaml
+	$(VENV)/bin/python scripts/tune_thresholds.py $(DEVSETS) --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache
