@@ -22,11 +22,14 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from .model import Concept, Intent, Match, Scored
+from .language import detect
 from .normalize import normalize
 from .words import COMMON_WORDS
 
 SUBJECT_KINDS = ("place", "person", "group")
 NEGATIVE = "out_of_scope"  # the pseudo-intent of intents/out_of_scope.yaml
+ALL = "all"
+SCRIPT_GROUP = {"en": "lat", "ar": "ar", "ru": "cyr", "uk": "cyr"}  # example language -> script group
 OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years stands for
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
@@ -79,6 +82,55 @@ class _Canon:
     strange: tuple[str, ...]  # words we do not know at all
 
 
+class _ExampleIndex:
+    """Canonical example texts, stored intent by intent, with an inverted index."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.intents = [iid for iid, _ in pairs]
+        self.texts = [text for _, text in pairs]
+        self.sorted_texts = [" ".join(sorted(text.split())) for text in self.texts]
+        # Inverted index over telling words (not the ones in a large share of the examples).
+        freq = Counter(tok for text in self.texts for tok in set(text.split()))
+        cap = max(20, len(self.texts) // 12)
+        common = {tok for tok, n in freq.items() if n > cap}
+        postings: dict[str, list[int]] = defaultdict(list)
+        for idx, text in enumerate(self.texts):
+            for tok in set(text.split()) - common:
+                postings[tok].append(idx)
+        self.postings = dict(postings)
+
+    def candidates(self, tokens: tuple[str, ...]) -> list[int]:
+        """Examples that share a telling word (one not in a large share of examples)."""
+        found: set[int] = set()
+        for tok in set(tokens):
+            found.update(self.postings.get(tok, ()))
+        return sorted(found)
+
+    def fuzzy(self, canon: "_Canon", w: "Weights") -> tuple[dict[int, float], float]:
+        """Similarity in [0, 1] of the question to its nearest examples, and a bound for the rest.
+
+        A blend of rapidfuzz's token_sort_ratio (computed as plain `ratio` on pre-sorted
+        words: the same thing, five times faster) and token_set_ratio. Only the examples
+        nearest by token_sort_ratio, and those sharing a telling word with the question, are
+        scored in full; every other example is bounded by the weakest of the nearest ones,
+        so none of them could have been the best match.
+        """
+        query = " ".join(sorted(canon.tokens))
+        nearest = process.extract(query, self.sorted_texts, scorer=fuzz.ratio, limit=NEAREST)
+        sort_scores = {idx: score for _, score, idx in nearest}
+        floor = nearest[-1][1] if len(nearest) == NEAREST else 0.0
+        wanted = sorted(set(sort_scores) | set(self.candidates(canon.tokens)))
+        texts = [self.texts[k] for k in wanted]
+        scores: dict[int, float] = {}
+        for _, set_score, pos in process.extract(canon.text, texts, scorer=fuzz.token_set_ratio, limit=None):
+            idx = wanted[pos]
+            sort_score = sort_scores.get(idx)
+            if sort_score is None:  # not among the nearest: ratio is at most the floor
+                sort_score = min(floor, fuzz.ratio(query, self.sorted_texts[idx]))
+            scores[idx] = (w.sort_share * sort_score + w.set_share * set_score) / 100
+        return scores, floor / 100
+
+
 class Matcher:
     """Built once per knowledge base; immutable; `match` is pure."""
 
@@ -126,37 +178,24 @@ class Matcher:
         self._spell_targets = sorted(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
         self._spell_cache: dict[str, str | None] = {}
 
-        self._example_texts: list[str] = []
-        self._example_intents: list[str] = []
         intent_tokens: dict[str, Counter] = defaultdict(Counter)
         # Per intent and language: how many examples, and how many use each word.
         lang_tokens: dict[tuple[str, str], Counter] = defaultdict(Counter)
         lang_examples: Counter = Counter()
+        grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
                 if not canon.text:
                     continue
-                self._example_texts.append(canon.text)
-                self._example_intents.append(intent.id)
+                grouped[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                grouped[ALL].append((intent.id, canon.text))
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
                 lang_examples[(intent.id, ex.lang)] += 1
-        # Inverted index over telling words (not the ones in a large share of the examples).
-        example_freq = Counter(tok for text in self._example_texts for tok in set(text.split()))
-        cap = max(20, len(self._example_texts) // 12)
-        # Examples are stored intent by intent: each intent owns one slice.
-        self._intent_ranges: dict[str, tuple[int, int]] = {}
-        for idx, iid in enumerate(self._example_intents):
-            start, _ = self._intent_ranges.get(iid, (idx, idx))
-            self._intent_ranges[iid] = (start, idx + 1)
-        self._sorted_texts = [" ".join(sorted(text.split())) for text in self._example_texts]
-        self._common_tokens = {tok for tok, n in example_freq.items() if n > cap}
-        postings: dict[str, list[int]] = defaultdict(list)
-        for idx, text in enumerate(self._example_texts):
-            for tok in set(text.split()) - self._common_tokens:
-                postings[tok].append(idx)
-        self._postings = dict(postings)
+        # A question is compared with the examples written in its own script (and all of
+        # them when its script cannot tell): as accurate, and several times faster.
+        self._indexes = {group: _ExampleIndex(pairs) for group, pairs in grouped.items()}
         self._intent_vocab = {tok for iid, c in intent_tokens.items() if iid != NEGATIVE for tok in c}
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
@@ -168,11 +207,17 @@ class Matcher:
         self._default_idf = math.log(1 + n_intents)
         # Share of an intent's examples (in the word's own language) that use the word: frequent
         # in-intent words count more, and adding Arabic examples does not dilute English words.
-        self._intent_word: dict[str, dict[str, float]] = defaultdict(dict)
+        intent_word: dict[str, dict[str, float]] = defaultdict(dict)
         for (iid, lang), counts in lang_tokens.items():
-            words = self._intent_word[iid]
+            words = intent_word[iid]
             for tok, cnt in counts.items():
                 words[tok] = max(words.get(tok, 0.0), min(1.0, 4 * cnt / lang_examples[(iid, lang)]))
+        # The same, word first: for each word, the intents using it and its weight for each.
+        by_word: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for iid, words in intent_word.items():
+            for tok, share in words.items():
+                by_word[tok].append((iid, self._idf[tok] * share))
+        self._word_weights = dict(by_word)
 
     # -- canonicalisation ---------------------------------------------------------------
     def _canonicalise(self, normalized: str) -> _Canon:
@@ -277,56 +322,37 @@ class Matcher:
         return 1, None
 
     # -- scoring --------------------------------------------------------------------------
-    def _fuzzy(self, canon: _Canon) -> tuple[dict[int, float], float]:
-        """Similarity in [0, 1] of the question to its nearest examples, and a bound for the rest.
+    @staticmethod
+    def _group(question: str) -> str:
+        """Which examples to compare a question with: those of its language's script."""
+        lang = detect(question)
+        if lang:
+            return SCRIPT_GROUP[lang]
+        if any("\u0400" <= ch <= "\u04ff" for ch in question):
+            return "cyr"
+        if any("\u0600" <= ch <= "\u06ff" for ch in question):
+            return "ar"
+        return ALL
 
-        A blend of rapidfuzz's token_sort_ratio (computed as plain `ratio` on pre-sorted
-        words: the same thing, five times faster) and token_set_ratio. Only the examples
-        nearest by token_sort_ratio, and those sharing a telling word with the question, are
-        scored in full; every other example is bounded by the weakest of the nearest ones,
-        so none of them could have been the best match.
-        """
-        w = self.weights
-        query = " ".join(sorted(canon.tokens))
-        nearest = process.extract(query, self._sorted_texts, scorer=fuzz.ratio, limit=NEAREST)
-        sort_scores = {idx: score for _, score, idx in nearest}
-        floor = nearest[-1][1] if len(nearest) == NEAREST else 0.0
-        wanted = sorted(set(sort_scores) | set(self._candidates(canon.tokens)))
-        texts = [self._example_texts[k] for k in wanted]
-        scores: dict[int, float] = {}
-        for _, set_score, pos in process.extract(canon.text, texts, scorer=fuzz.token_set_ratio, limit=None):
-            idx = wanted[pos]
-            sort_score = sort_scores.get(idx)
-            if sort_score is None:  # not among the nearest: ratio is at most the floor
-                sort_score = min(floor, fuzz.ratio(query, self._sorted_texts[idx]))
-            scores[idx] = (w.sort_share * sort_score + w.set_share * set_score) / 100
-        return scores, floor / 100
-
-    def _candidates(self, tokens: tuple[str, ...]) -> list[int]:
-        """Examples that share a telling word (one not in a large share of examples)."""
-        found: set[int] = set()
-        for tok in set(tokens):
-            found.update(self._postings.get(tok, ()))
-        return sorted(found)
-
-    def _score(self, canon: _Canon) -> tuple[list[Scored], list[tuple[str, str, float]]]:
+    def _score(self, canon: _Canon, group: str = ALL) -> tuple[list[Scored], list[tuple[str, str, float]]]:
         w = self.weights
         fuzzy_best: dict[str, float] = {}
         closest: list[tuple[str, str, float]] = []
-        if canon.text and self._example_texts:
-            scores, floor = self._fuzzy(canon)
+        index = self._indexes.get(group) or self._indexes.get(ALL)
+        if canon.text and index:
+            scores, floor = index.fuzzy(canon, w)
             by_intent: dict[str, list[float]] = defaultdict(list)
             for idx, value in scores.items():
-                by_intent[self._example_intents[idx]].append(value)
-            for iid in self._intent_ranges:
-                top = heapq.nlargest(w.top_k, by_intent.get(iid, ()))
+                by_intent[index.intents[idx]].append(value)
+            for iid in self._all_intents:
+                top = sorted(by_intent.get(iid, ()), reverse=True)[: w.top_k]
                 top += [floor] * (w.top_k - len(top))  # the unscored examples are at most this
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
             seen: set[str] = set()
             for idx in heapq.nlargest(20, scores, key=scores.__getitem__):
-                if self._example_texts[idx] not in seen:
-                    seen.add(self._example_texts[idx])
-                    closest.append((self._example_intents[idx], self._example_texts[idx], round(scores[idx], 3)))
+                if index.texts[idx] not in seen:
+                    seen.add(index.texts[idx])
+                    closest.append((index.intents[idx], index.texts[idx], round(scores[idx], 3)))
                 if len(closest) == 5:
                     break
 
@@ -336,11 +362,13 @@ class Matcher:
         present = set(canon.concepts)
         subjects = {c for c in present if self.concepts[c].kind in self.weights.penalised_kinds}
         off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"}
+        lexical: dict[str, float] = defaultdict(float)
+        for tok in tokens:
+            for iid, weight in self._word_weights.get(tok, ()):
+                lexical[iid] += weight
         ranked: list[Scored] = []
         for iid, intent in self._all_intents.items():
-            words = self._intent_word.get(iid, {})
-            lexical = sum(self._idf.get(t, self._default_idf) * words.get(t, 0.0) for t in tokens) / total
-            score = w.fuzzy * fuzzy_best.get(iid, 0.0) + w.lexical * lexical
+            score = w.fuzzy * fuzzy_best.get(iid, 0.0) + w.lexical * lexical.get(iid, 0.0) / total
             if iid == NEGATIVE:
                 # Names and topics we know we lack are evidence for "no facts on that".
                 score += w.off_topic_penalty * bool(off_topic) + w.entity_bonus * bool(canon.unknown)
@@ -359,7 +387,7 @@ class Matcher:
 
     # -- decision -------------------------------------------------------------------------
     def _decide(self, question: str, normalized: str, canon: _Canon) -> Match:
-        ranked, closest = self._score(canon)
+        ranked, closest = self._score(canon, self._group(question))
         negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         th = self.thresholds
