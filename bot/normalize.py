@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Cyrillic and Greek letters that look like Latin ones; applied only inside words that also
 # contain Latin letters, so genuine Cyrillic text is left alone.
@@ -37,9 +38,28 @@ _ARABIC_FOLD = str.maketrans({
 _APOSTROPHES = re.compile(r"(\w)['’`ʼ](\w)")
 
 
+class _CharTable(dict):
+    """A str.translate table filled on first sight of each character (translate runs in C)."""
+
+    def __init__(self, rule):
+        super().__init__()
+        self._rule = rule
+
+    def __missing__(self, code: int) -> str | None:
+        value = self._rule(chr(code))
+        self[code] = value
+        return value
+
+
+def _mark_rule(ch: str) -> str | None:
+    return None if unicodedata.category(ch) == "Mn" else ch
+
+
+_MARKS = _CharTable(_mark_rule)
+
+
 def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFD", text).translate(_MARKS)
 
 
 def _unmix(word: str) -> str:
@@ -49,6 +69,7 @@ def _unmix(word: str) -> str:
 
 
 def _keep(ch: str) -> str:
+    """What a character becomes: letters and digits stay, invisible ones go, the rest is a space."""
     if ch.isdigit() and not ch.isascii():
         return str(unicodedata.digit(ch, 0)) if unicodedata.digit(ch, None) is not None else " "  # ٣ -> 3
     cat = unicodedata.category(ch)
@@ -61,6 +82,9 @@ def _keep(ch: str) -> str:
     return " "  # punctuation, symbols, emoji, separators
 
 
+_KEEP = _CharTable(_keep)
+
+
 def strip_address(text: str) -> str:
     """Remove a leading /ask (/ask@bot) and any @mentions; other commands become words."""
     text = _ASK.sub(" ", text, count=1)
@@ -68,14 +92,18 @@ def strip_address(text: str) -> str:
     return _MENTION.sub(" ", text)
 
 
+@lru_cache(maxsize=1 << 16)  # pure; loading normalises each name variant in several places
 def normalize(text: str) -> str:
     """The canonical form the matcher compares: lower-case words separated by single spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = strip_address(text)
     text = text.casefold()
-    text = _strip_marks(text)  # accents, Arabic harakat; also ё -> е, ї -> і, й -> и
-    text = text.translate(_ARABIC_FOLD)
+    plain = text.isascii()  # most questions: no marks, folds or look-alikes to look for
+    if not plain:
+        text = _strip_marks(text)  # accents, Arabic harakat; also ё -> е, ї -> і, й -> и
+        text = text.translate(_ARABIC_FOLD)
     text = _APOSTROPHES.sub(r"\1\2", text)  # "what's" -> "whats", "assad's" -> "assads"
-    text = "".join(_keep(ch) for ch in text)
+    text = text.translate(_KEEP)
     text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
-    return " ".join(_unmix(word) for word in text.split())
+    words = text.split()
+    return " ".join(words if plain else map(_unmix, words))
