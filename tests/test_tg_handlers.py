@@ -476,3 +476,27 @@ def test_log_filter_keeps_the_token_out_of_messages_and_tracebacks():
     formatted = logging.Formatter().format(record)
     assert TOKEN not in formatted
     assert "<token>" in formatted
+
+
+# -- languages ------------------------------------------------------------------------------
+async def test_a_russian_question_is_answered_in_russian_with_russian_buttons(app, api, kb, settings):
+    await feed(app, api, message=message("где сейчас Асад?", sender=user(lang="en")))
+    [sent] = api.of("sendMessage")
+    reply = answer(kb, "где сейчас Асад?", "en", stale_days=settings.stale_days)
+    assert reply.lang == "ru"
+    assert sent["text"] == to_html(kb, reply)
+    assert kb.text("as_of", "ru", date=format_date(kb, reply.as_of, "ru")) in sent["text"]
+    pressed = buttons(sent)
+    assert pressed and all(data.endswith(":ru") for _, data in pressed)
+    assert all(text == kb.intents[data.split(":")[1]].display("ru") for text, data in pressed)
+    # pressing one answers in Russian too, whatever the user's Telegram language
+    await feed(app, api, callback_query=callback_query(pressed[0][1], bot_message(private_chat(), 5000)))
+    answer_sent = api.of("sendMessage")[-1]
+    assert answer_sent["text"] == to_html(kb, answer_intent(kb, pressed[0][1].split(":")[1], "ru",
+                                                            stale_days=settings.stale_days))
+
+
+async def test_welcome_uses_the_users_telegram_language(app, api, kb):
+    await feed(app, api, message=message("/start", sender=user(lang="uk")))
+    [sent] = api.of("sendMessage")
+    assert sent["text"] == kb.text("tg_welcome", "uk", date=format_date(kb, kb.as_of, "uk"))
