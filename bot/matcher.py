@@ -4,9 +4,10 @@ Pipeline: normalise -> canonicalise names (aliases, with typo tolerance) -> scor
 by (a) rapidfuzz similarity to its examples, (b) weighted word overlap with its examples and
 (c) evidence from the names the question mentions -> pick the best, or refuse.
 
-Refusal comes first from names: a question that names a place, person or topic we know to be
-out of scope ("Aleppo", "Putin") and none of the intent's own names is a near miss, not a
-weak match. Then from the score: below the out-of-scope threshold, no intent.
+Refusal comes first from names: a question that names a place or person we know to be out of
+scope ("Aleppo", "Putin") as its subject is a near miss, not a weak match; so is a short
+question about an ordinary word no example uses ("who controls the moon"). Then from the
+scores: too low, or not clearly above the out-of-scope examples (intents/out_of_scope.yaml).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from .model import Concept, Intent, Match, Scored
 from .language import detect
+from .model import Concept, Intent, Match, Scored
 from .normalize import normalize
 from .words import COMMON_WORDS
 
@@ -34,8 +35,8 @@ OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 NEAREST = 60  # examples scored in full by token_sort_ratio; the rest are bounded
-MAX_TWO_QUESTION_WORDS = 24
-SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject  # longer messages are one question wrapped in context
+MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
+SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
 _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
 
@@ -57,11 +58,11 @@ class Weights:
     set_share: float = 0.5  # ... and token_set_ratio
     fuzzy: float = 0.55
     lexical: float = 0.45
-    entity_bonus: float = 0.05  # per named concept the intent is about
-    entity_penalty: float = 0.2  # per named subject (place/person/group) the intent is not about
-    unknown_word_penalty: float = 0.2  # per unrecognised word that looks like a name
-    off_topic_penalty: float = 0.25
-    unseen_word_weight: float = 1.0  # the question names a topic we have no facts on
+    entity_bonus: float = 0.05  # per named concept the intent is about (by how specific it is)
+    entity_penalty: float = 0.2  # per named place or person the intent is not about
+    unknown_word_penalty: float = 0.2  # per unknown Latin word that may be an unknown name
+    off_topic_penalty: float = 0.25  # the question names a topic we have no facts on
+    unseen_word_weight: float = 1.0  # weight of words no example uses, in the word overlap
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,6 @@ class Matcher:
             joined = " ".join(key)
             if len(joined.replace(" ", "")) >= 4:
                 self._fuzzy_variants[len(key)].append(joined)
-        self._concept_tokens = {c.id for c in concepts.values()}
 
         # Vocabulary of the raw examples, so a real word is never "corrected" into a name.
         raw_vocab: set[str] = set()
@@ -204,7 +204,6 @@ class Matcher:
         n_intents = max(len(self._all_intents), 1)
         doc_freq = Counter(tok for counts in intent_tokens.values() for tok in counts)
         self._idf = {tok: math.log(1 + n_intents / df) for tok, df in doc_freq.items()}
-        self._default_idf = math.log(1 + n_intents)
         # Share of an intent's examples (in the word's own language) that use the word: frequent
         # in-intent words count more, and adding Arabic examples does not dilute English words.
         intent_word: dict[str, dict[str, float]] = defaultdict(dict)
