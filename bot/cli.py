@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
 
     sub.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("config", help="print the effective settings (secrets masked) and where each came from")
     return p
 
 
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "config":
+        return _config(settings)
     root = args.data or settings.data_root
     try:
         kb = _load(root)
@@ -89,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return run(settings, kb)
     return 2
+
+
+def _config(settings: Settings) -> int:
+    """One `NAME=value  # source` line per setting; the token and the webhook secret are masked."""
+    where = settings.config_file or "none (FACTBOT_CONFIG_FILE is not set)"
+    print(f"# config file: {where}")
+    rows = settings.effective()
+    width = max(len(f"{o.name}={shown}") for o, shown, _ in rows)
+    for option, shown, source in rows:
+        print(f"{option.name}={shown}".ljust(width) + f"  # {source}")
+    return 0
 
 
 def _one(kb: KnowledgeBase, question: str, args, settings: Settings, context=None):

@@ -1,36 +1,153 @@
-"""One settings object, read from the environment once; nothing else reads os.environ."""
+"""One settings object; nothing else reads os.environ.
+
+Every setting is declared once, in `OPTIONS`: its environment variable, its default (as it
+would be written in an env file), how it is checked, and a one-line meaning. Values come from
+the environment and, when `FACTBOT_CONFIG_FILE` names one, from a KEY=VALUE file (the same
+format as systemd's EnvironmentFile and Docker's env_file); the environment wins over the file,
+the file over the default. An empty value counts as unset. A wrong value stops the bot with
+one `SettingsError` line that names the setting and never echoes a secret.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
+from urllib.parse import urlparse
 
 from .knowledge import DEFAULT_ROOT
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+CONFIG_FILE_VARIABLE = "FACTBOT_CONFIG_FILE"
+WEBHOOK_PUBLIC_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
 class SettingsError(ValueError):
     """A setting is missing or wrong; the message names it."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int = 0, high: int = 10**9) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+# -- parsers: (name, raw text) -> value; raise SettingsError naming the setting ---------------------
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw.strip()).expanduser()
+
+
+def _data_root(name: str, raw: str) -> Path:
+    return _path(name, raw) if raw.strip() else DEFAULT_ROOT
+
+
+def _optional_path(name: str, raw: str) -> Path | None:
+    return _path(name, raw) if raw.strip() else None
+
+
+def _int(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _port(allow_off: bool = False) -> Callable[[str, str], int]:
+    inner = _int(0 if allow_off else 1, 65535)
+
+    def parse(name: str, raw: str) -> int:
+        try:
+            return inner(name, raw)
+        except SettingsError:
+            hint = " (0 turns it off)" if allow_off else ""
+            raise SettingsError(f"{name} must be a TCP port, {0 if allow_off else 1}-65535{hint}, got {raw!r}") from None
+
+    return parse
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false (also yes/no, on/off, 1/0), got {raw!r}")
+
+
+def _choice(*choices: str, upper: bool = False) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().upper() if upper else raw.strip().lower()
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip()
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
     return value
 
 
-def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    raw = env.get(name, "")
+def _webhook_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise SettingsError(f"{name} must be an https:// URL (Telegram only delivers webhooks over HTTPS), got {value!r}")
+    try:
+        port = parsed.port
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid port: {value!r}") from None
+    if port is not None and port not in WEBHOOK_PUBLIC_PORTS:
+        raise SettingsError(f"{name} must use port {', '.join(map(str, WEBHOOK_PUBLIC_PORTS))} "
+                            f"(the only ones Telegram delivers to), got {port}")
+    return value
+
+
+def _host(name: str, raw: str) -> str:
+    value = raw.strip()
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not _HOSTNAME.match(value):
+        raise SettingsError(f"{name} must be an IP address or host name to listen on (e.g. 127.0.0.1 or 0.0.0.0), got {value!r}")
+    return value
+
+
+def _token(name: str, raw: str) -> str:
+    """Kept as given: only `run` needs a token, and it checks the form (see token_problem)."""
+    return raw.strip()
+
+
+_TOKEN_FORM = re.compile(r"\d+:[A-Za-z0-9_-]+")
+
+
+def _webhook_secret(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        raise SettingsError(f"{name} must be 1-256 characters, only letters, digits, _ and - "
+                            "(e.g. the output of `openssl rand -hex 32`)")
+    return value
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
     try:
         return frozenset(int(x) for x in raw.replace(";", ",").split(",") if x.strip())
     except ValueError:
@@ -38,38 +155,168 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One setting: environment variable, Settings attribute, default as written in an env file."""
+
+    name: str
+    attr: str
+    default: str
+    parse: Callable[[str, str], Any]
+    help: str
+    secret: bool = False
+
+    def show(self, value: Any) -> str:
+        """The value as `python -m bot config` prints it (secrets masked)."""
+        if self.secret:
+            return "<set, masked>" if value else ""
+        if isinstance(value, frozenset):
+            return ",".join(str(v) for v in sorted(value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "" if value is None else str(value)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("TELEGRAM_BOT_TOKEN", "token", "", _token,
+           "the bot token from @BotFather; required for `run`; keep it secret", secret=True),
+    Option("TELEGRAM_API_BASE_URL", "api_base_url", TELEGRAM_DEFAULT_BASE_URL, _url,
+           "Bot API base URL; a self-hosted Bot API server is http://HOST:PORT/bot"),
+    Option("FACTBOT_DATA", "data_root", "", _data_root,
+           "folder holding knowledge/, intents/ and locales/; empty: the ones next to the code"),
+    Option("FACTBOT_STATE_DIR", "state_dir", "", _optional_path,
+           "writable folder for the bot's files, checked at start; empty: nothing is written to disk"),
+    Option("FACTBOT_STALE_DAYS", "stale_days", "30", _int(1, 100000),
+           "warn when the newest fact in an answer is older than this many days"),
+    Option("FACTBOT_CONTEXT_SECONDS", "context_seconds", "600", _int(0, 86400),
+           "how long a follow-up (\"and Damascus?\") is read in context; 0 turns it off"),
+    Option("FACTBOT_REPEAT_WINDOW_SECONDS", "repeat_window_seconds", "120", _int(0, 86400),
+           "the same question in a group within this gets a pointer to the earlier answer"),
+    Option("FACTBOT_USER_REPLIES_PER_MINUTE", "user_replies_per_minute", "5", _int(1, 1000),
+           "answers per person per group per minute"),
+    Option("FACTBOT_OPERATORS", "operators", "", _ids,
+           "comma-separated Telegram user ids of the bot's operators"),
+    Option("FACTBOT_DROP_PENDING_UPDATES", "drop_pending_updates", "false", _bool,
+           "true: skip updates that queued up while the bot was down (no stale answers after an outage)"),
+    Option("FACTBOT_WEBHOOK_URL", "webhook_url", "", _webhook_url,
+           "public https:// URL for webhook mode; empty: long polling"),
+    Option("FACTBOT_WEBHOOK_SECRET", "webhook_secret", "", _webhook_secret,
+           "secret Telegram sends with every webhook update; required with FACTBOT_WEBHOOK_URL", secret=True),
+    Option("FACTBOT_WEBHOOK_LISTEN", "webhook_listen", "127.0.0.1", _host,
+           "address the webhook server listens on (behind the reverse proxy)"),
+    Option("FACTBOT_WEBHOOK_PORT", "webhook_port", "8443", _port(),
+           "port the webhook server listens on"),
+    Option("FACTBOT_LOG_FORMAT", "log_format", "text", _choice("text", "json"),
+           "text: one readable line per event; json: one JSON object per line"),
+    Option("FACTBOT_LOG_LEVEL", "log_level", "INFO", _choice(*LOG_LEVELS, upper=True),
+           "DEBUG also logs question texts; INFO never does"),
+    Option("FACTBOT_HEALTH_PORT", "health_port", "0", _port(allow_off=True),
+           "port of the /healthz and /metrics server; 0: off"),
+    Option("FACTBOT_HEALTH_LISTEN", "health_listen", "127.0.0.1", _host,
+           "address the /healthz and /metrics server listens on"),
+)
+BY_NAME = {o.name: o for o in OPTIONS}
+
+
+def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
+    """KEY=VALUE lines (`export ` and matching quotes allowed, # comments) -> {KEY: (VALUE, line)}."""
+    where = f"{CONFIG_FILE_VARIABLE} {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{where}: is not UTF-8 text") from None
+    values: dict[str, tuple[str, int]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not _KEY.match(key):
+            raise SettingsError(f"{where}:{number}: expected KEY=VALUE, got {line[:40]!r}")
+        if key == CONFIG_FILE_VARIABLE:
+            raise SettingsError(f"{where}:{number}: {CONFIG_FILE_VARIABLE} can only be set in the environment")
+        if key not in BY_NAME:
+            raise SettingsError(f"{where}:{number}: {key} is not a factbot setting (see deploy/factbot.env.example)")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = (value, number)
+    return values
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str = field(default="", repr=False)
     api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
     data_root: Path = DEFAULT_ROOT
+    state_dir: Path | None = None
     stale_days: int = 30
     context_seconds: int = 600  # how long a follow-up ("and damascus?") is read in context
     repeat_window_seconds: int = 120  # same question in a chat within this gets a pointer
     user_replies_per_minute: int = 5  # per user per group
+    operators: frozenset[int] = frozenset()
+    drop_pending_updates: bool = False
     webhook_url: str = ""  # set to use webhook mode instead of long polling
+    webhook_secret: str = field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    webhook_secret: str = field(default="", repr=False)
-    operators: frozenset[int] = frozenset()
+    log_format: str = "text"
+    log_level: str = "INFO"
+    health_port: int = 0  # 0: no /healthz, /metrics server
+    health_listen: str = "127.0.0.1"
+    # where each value came from ("env", "file" or "default"), by variable name; and the file read
+    origin: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    config_file: Path | None = field(default=None, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Read and check every setting: environment first, then FACTBOT_CONFIG_FILE, then defaults."""
         env = os.environ if env is None else env
-        webhook_url = env.get("FACTBOT_WEBHOOK_URL", "").strip()
-        secret = env.get("FACTBOT_WEBHOOK_SECRET", "")
-        if webhook_url and not secret:
-            raise SettingsError("FACTBOT_WEBHOOK_SECRET must be set when FACTBOT_WEBHOOK_URL is (Telegram sends it with every update)")
-        return cls(
-            token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
-            api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or TELEGRAM_DEFAULT_BASE_URL,
-            data_root=Path(env.get("FACTBOT_DATA", "") or DEFAULT_ROOT),
-            stale_days=_int(env, "FACTBOT_STALE_DAYS", 30, 1, 100000),
-            context_seconds=_int(env, "FACTBOT_CONTEXT_SECONDS", 600, 0, 86400),
-            repeat_window_seconds=_int(env, "FACTBOT_REPEAT_WINDOW_SECONDS", 120, 0, 86400),
-            user_replies_per_minute=_int(env, "FACTBOT_USER_REPLIES_PER_MINUTE", 5, 1, 1000),
-            webhook_url=webhook_url,
-            webhook_listen=env.get("FACTBOT_WEBHOOK_LISTEN", "127.0.0.1"),
-            webhook_port=_int(env, "FACTBOT_WEBHOOK_PORT", 8443, 1, 65535),
-            webhook_secret=secret,
-            operators=_ids(env, "FACTBOT_OPERATORS"),
-        )
+        unknown = sorted(k for k in env if k.startswith("FACTBOT_") and k not in BY_NAME and k != CONFIG_FILE_VARIABLE)
+        if unknown:
+            raise SettingsError(f"{unknown[0]} is not a factbot setting (a typo? see deploy/factbot.env.example)")
+        config_file = Path(env[CONFIG_FILE_VARIABLE]).expanduser() if env.get(CONFIG_FILE_VARIABLE, "").strip() else None
+        from_file = read_env_file(config_file) if config_file else {}
+        values: dict[str, Any] = {}
+        origin: dict[str, str] = {}
+        for option in OPTIONS:
+            raw, source, where = env.get(option.name, ""), "env", ""
+            if not raw.strip() and from_file.get(option.name, ("", 0))[0].strip():
+                (raw, line), source = from_file[option.name], "file"
+                where = f" (in {config_file}:{line})"
+            if not raw.strip():
+                raw, source = option.default, "default"
+            try:
+                values[option.attr] = option.parse(option.name, raw)
+            except SettingsError as exc:
+                raise SettingsError(f"{exc}{where}") from None
+            origin[option.name] = source
+        settings = cls(**values, origin=origin, config_file=config_file)
+        settings.check()
+        return settings
+
+    def token_problem(self) -> str | None:
+        """Why the token cannot be used to run the bot, or None. Never repeats the token."""
+        if not self.token:
+            return "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather (see docs/telegram.md) and export it."
+        if not _TOKEN_FORM.fullmatch(self.token):
+            # never echo the value: it may be a real token pasted with a typo
+            return ("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, _ or -); "
+                    "copy it again from @BotFather")
+        return None
+
+    def check(self) -> None:
+        """Rules across settings."""
+        if self.webhook_url and not self.webhook_secret:
+            raise SettingsError("FACTBOT_WEBHOOK_SECRET must be set when FACTBOT_WEBHOOK_URL is "
+                                "(Telegram sends it with every update)")
+        if self.webhook_url and self.health_port and self.health_port == self.webhook_port:
+            raise SettingsError(f"FACTBOT_HEALTH_PORT must differ from FACTBOT_WEBHOOK_PORT (both {self.health_port})")
+
+    def effective(self) -> list[tuple[Option, str, str]]:
+        """(option, value as shown with secrets masked, where it came from) for every setting."""
+        return [(o, o.show(getattr(self, o.attr)), self.origin.get(o.name, "default")) for o in OPTIONS]
+

@@ -79,3 +79,9 @@ async def test_webhook_accepts_updates_with_the_secret_only(kb):
         await application.stop()
         await application.shutdown()
         await api.stop()
+
+
+def test_run_with_a_malformed_token_explains_and_fails(kb, capsys):
+    assert tg_app.run(Settings(token="not a token"), kb) == 2
+    err = capsys.readouterr().err
+    assert "does not look like a bot token" in err and "not a token" not in err

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import os
 import sys
+import time
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
@@ -16,19 +21,26 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from ..config import Settings
 from ..knowledge import KnowledgeBase
+from ..model import Reply
+from ..observability import IGNORED, Handled, ObservedRequest, Observer, configure_logging
+from ..observability import RedactToken  # noqa: F401 - re-exported: it used to live here
 from . import handlers, texts
 from .handlers import STATE_KEY, BotState
 from .keyboards import ANSWER_PREFIX
 from .memory import Memory
 
 log = logging.getLogger(__name__)
+update_log = logging.getLogger("bot.updates")
 BOOTSTRAP_RETRIES = 5  # a Bot API that is down at start-up is tried again, then we give up clearly
+HEARTBEAT_SECONDS = 60.0
+HEARTBEAT_KEY = "factbot_heartbeat"
 
 # The updates the bot acts on; Telegram sends nothing else.
 ALLOWED_UPDATES = [
@@ -47,23 +59,31 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     memory: Memory | None = None,
+    observer: Observer | None = None,
 ) -> Application:
     """The bot, ready to `initialize()`; `request` replaces the HTTP layer (tests)."""
+    observer = observer or Observer()
+    # Every Bot API call goes through ObservedRequest, which notes successful contact for /healthz.
+    # Without `request`, these are the library's own defaults (a pool for calls, one for getUpdates).
+    calls = ObservedRequest(request or HTTPXRequest(connection_pool_size=256), observer.contact)
+    polls = calls if request else ObservedRequest(HTTPXRequest(connection_pool_size=1), observer.contact)
     builder = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.api_base_url)
+        .request(calls)
+        .get_updates_request(polls)
         .rate_limiter(AIORateLimiter())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
-        .post_init(set_commands)
+        .post_init(on_start)
+        .post_shutdown(on_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings))
+    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings), observer)
 
     new = filters.UpdateType.MESSAGE
     add = application.add_handler
+    add(TypeHandler(Update, count_update), group=-1)  # counts every update, handled or not
     for name, callback in (
         ("start", handlers.start),
         ("help", handlers.help_command),
@@ -74,14 +94,104 @@ def build_application(
         ("privacy", handlers.privacy),
         ("why", handlers.why),
     ):
-        add(CommandHandler(name, callback, filters=new))
-    add(MessageHandler(filters.TEXT & (new | filters.UpdateType.CHANNEL_POST), handlers.question))
-    add(MessageHandler(filters.TEXT & filters.UpdateType.EDITED, handlers.edited_question))
-    add(MessageHandler(filters.ChatType.PRIVATE & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.non_text))
-    add(CallbackQueryHandler(handlers.button, pattern=f"^{ANSWER_PREFIX}"))
-    add(InlineQueryHandler(handlers.inline_query))
+        add(CommandHandler(name, observed(callback), filters=new))
+    add(MessageHandler(filters.TEXT & (new | filters.UpdateType.CHANNEL_POST), observed(handlers.question)))
+    add(MessageHandler(filters.TEXT & filters.UpdateType.EDITED, observed(handlers.edited_question)))
+    add(MessageHandler(filters.ChatType.PRIVATE & new & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                       observed(handlers.non_text)))
+    add(CallbackQueryHandler(observed(handlers.button), pattern=f"^{ANSWER_PREFIX}"))
+    add(InlineQueryHandler(observed(handlers.inline_query)))
     application.add_error_handler(handlers.error)
     return application
+
+
+# -- observing: one log line and the counters per handled update; health server ---------------------
+def update_kind(update: Update) -> str:
+    return next((kind for kind in ALLOWED_UPDATES if getattr(update, kind, None) is not None), "other")
+
+
+def chat_type(update: Update) -> str:
+    if update.effective_chat is not None:
+        return update.effective_chat.type
+    return "inline" if update.inline_query is not None else "none"
+
+
+async def count_update(update: Update, context) -> None:
+    """Group -1: every update that arrives, by kind (factbot_updates_total)."""
+    context.bot_data[STATE_KEY].observer.update_received(update_kind(update))
+
+
+Callback = Callable[[Update, Any], Awaitable[Any]]
+
+
+def observed(callback: Callback) -> Callback:
+    """Wrap a handler: time it, then log one line and count it (intent and confidence when it
+    returned the Reply it sent; IGNORED when the update was not for the bot). Errors re-raise to
+    the error handler after being counted."""
+
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context) -> Any:
+        observer: Observer = context.bot_data[STATE_KEY].observer
+        started = time.perf_counter()
+        message = update.effective_message
+        if message is not None and message.text:  # the question itself only at DEBUG
+            update_log.debug("update %s text: %r", update.update_id, message.text)
+        base = {"update_id": update.update_id, "kind": update_kind(update), "chat_type": chat_type(update),
+                "handler": callback.__name__}
+        try:
+            result = await callback(update, context)
+        except Exception as exc:
+            observer.handled(Handled(**base, outcome="error", latency=time.perf_counter() - started,
+                                     error=type(exc).__name__))
+            raise
+        latency = time.perf_counter() - started
+        if isinstance(result, Reply):
+            outcome = "answered" if result.intent else "refused"
+            observer.handled(Handled(**base, outcome=outcome, latency=latency, intent=result.intent,
+                                     confidence=result.confidence))
+        else:
+            observer.handled(Handled(**base, outcome=IGNORED if result == IGNORED else "handled", latency=latency))
+        return result
+
+    return wrapper
+
+
+async def on_start(application: Application) -> None:
+    """post_init: the health server (when FACTBOT_HEALTH_PORT is set), then the command menu."""
+    st: BotState = application.bot_data[STATE_KEY]
+    if st.settings.health_port:
+        await st.observer.serve(st.settings.health_listen, st.settings.health_port,
+                                lambda: application.bot_data[STATE_KEY].kb)
+        if st.settings.webhook_url:  # a quiet webhook bot makes no API calls: check in now and then
+            application.bot_data[HEARTBEAT_KEY] = asyncio.get_running_loop().create_task(_heartbeat(application))
+    await set_commands(application)
+
+
+async def on_shutdown(application: Application) -> None:
+    """post_shutdown: stop the heartbeat and the health server."""
+    task = application.bot_data.pop(HEARTBEAT_KEY, None)
+    if task is not None:
+        task.cancel()
+    await application.bot_data[STATE_KEY].observer.close()
+
+
+async def _heartbeat(application: Application, every: float = HEARTBEAT_SECONDS) -> None:
+    """Webhook mode: ask Telegram for the webhook's state when the API was quiet for a while
+    (keeps /healthz honest and logs delivery errors Telegram reports)."""
+    observer: Observer = application.bot_data[STATE_KEY].observer
+    while True:
+        await asyncio.sleep(every)
+        since = observer.contact.seconds_since()
+        if since is not None and since < every:
+            continue
+        try:
+            info = await application.bot.get_webhook_info()
+        except TelegramError as exc:
+            log.warning("Bot API check failed: %s", type(exc).__name__)
+            continue
+        if info.last_error_message:
+            log.warning("Telegram reports a webhook delivery error: %s (pending updates: %d)",
+                        info.last_error_message, info.pending_update_count)
 
 
 async def set_commands(application: Application) -> None:
@@ -112,48 +222,27 @@ def webhook_options(settings: Settings) -> dict:
     }
 
 
-class RedactToken(logging.Filter):
-    """Keep the bot token out of every log line, tracebacks included."""
-
-    def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.token:
-            return True
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<token>")
-        return True
-
-
-def _configure_logging(token: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry request URLs
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
-
-
 def run(settings: Settings, kb: KnowledgeBase) -> int:
     """Run until interrupted: long polling, or a webhook when FACTBOT_WEBHOOK_URL is set."""
-    if not settings.token:
-        print("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather (see docs/telegram.md) and export it.",
-              file=sys.stderr)
+    problem = settings.token_problem()
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
-    _configure_logging(settings.token)
+    problem = state_dir_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    configure_logging(settings)
     application = build_application(settings, kb)
-    log.info("factbot starting: %d intents, facts as of %s, %s", len(kb.intents), kb.as_of,
-             "webhook" if settings.webhook_url else "long polling")
+    log.info("factbot starting: %d intents, knowledge %s, %s%s", len(kb.intents), kb.version,
+             "webhook" if settings.webhook_url else "long polling",
+             f", health on {settings.health_listen}:{settings.health_port}" if settings.health_port else "")
+    extra = {"drop_pending_updates": True} if settings.drop_pending_updates else {}
     try:
         if settings.webhook_url:
-            application.run_webhook(**webhook_options(settings), bootstrap_retries=BOOTSTRAP_RETRIES)
+            application.run_webhook(**webhook_options(settings), bootstrap_retries=BOOTSTRAP_RETRIES, **extra)
         else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES, **extra)
     except InvalidToken:
         print("Telegram refused the token: check TELEGRAM_BOT_TOKEN (see docs/telegram.md).", file=sys.stderr)
         return 2
@@ -162,4 +251,19 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
         print(f"cannot reach the Bot API at {host}: {type(exc).__name__}. Check the network and "
               "TELEGRAM_API_BASE_URL.", file=sys.stderr)
         return 1
+    except OSError as exc:  # a port already in use or not allowed
+        print(f"cannot start: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def state_dir_problem(settings: Settings) -> str | None:
+    """FACTBOT_STATE_DIR, when set, must be a directory the bot can write to."""
+    path = settings.state_dir
+    if path is None:
+        return None
+    if not path.is_dir():
+        return f"FACTBOT_STATE_DIR {path} is not a directory: create it, or mount the volume there"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"FACTBOT_STATE_DIR {path} is not writable by this user: fix its owner or mode"
+    return None

@@ -1,6 +1,9 @@
 """Thin async handlers: read the update, decide whether the bot is addressed, call the core,
 render, send. Matching lives in the core, wording in locales/, escaping in `bot.render`.
 
+A handler returns the Reply it sent (or `IGNORED` when the update was not meant for the bot),
+so that `bot.tg.app.observed` can log and count it; nothing else depends on the return value.
+
 Every handler uses `update.effective_message` / `effective_chat` / `effective_user`, which
 also work for edits, channel posts and button presses. The handlers are put together into
 an `Application` in one place: `bot.tg.app.build_application`.
@@ -9,7 +12,7 @@ an `Application` in one place: `bot.tg.app.build_application`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.constants import ParseMode
@@ -20,6 +23,7 @@ from ..answer import answer, answer_intent, context_of, reply_language
 from ..config import Settings
 from ..knowledge import KnowledgeBase
 from ..model import Reply
+from ..observability import IGNORED, Observer
 from ..render import explain_text, to_html
 from . import inline, texts
 from .addressing import addressing
@@ -34,11 +38,13 @@ INLINE_CACHE_SECONDS = 300
 
 @dataclass
 class BotState:
-    """What the handlers share: the knowledge base (swapped whole on reload), settings, memory."""
+    """What the handlers share: the knowledge base (swapped whole on reload), settings, memory,
+    and the observer (counters, API contact) the health server reads."""
 
     kb: KnowledgeBase
     settings: Settings
     memory: Memory
+    observer: Observer = field(default_factory=Observer)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
@@ -46,14 +52,14 @@ def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
 
 
 # -- commands ---------------------------------------------------------------------------------
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | None:
     """/start: what the bot knows and the main questions; `/start <topic>` opens that topic."""
     st, lang = state(context), _lang(context, update)
     if context.args and context.args[0] in st.kb.intents:
-        await _send_intent(update, context, context.args[0])
-        return
+        return await _send_intent(update, context, context.args[0])
     keyboard = topics_keyboard(st.kb, main_topics(st.kb), lang)
     await update.effective_message.reply_text(texts.welcome(st.kb, lang), reply_markup=keyboard)
+    return None
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,9 +74,9 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         st.kb.text("tg_topics_heading", lang), reply_markup=topics_keyboard(st.kb, all_topics(st.kb), lang))
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
     """/sources: the outlets behind the facts and how fresh they are."""
-    await _send_intent(update, context, "sources")
+    return await _send_intent(update, context, "sources")
 
 
 async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,14 +105,14 @@ async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # -- questions ------------------------------------------------------------------------------
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | str | None:
     """A text message or channel post: answer it when it is meant for the bot."""
-    await _respond(update, context, edited=False)
+    return await _respond(update, context, edited=False)
 
 
-async def edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | str | None:
     """An edited question: edit the earlier answer rather than send a new one."""
-    await _respond(update, context, edited=True)
+    return await _respond(update, context, edited=True)
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,7 +120,7 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(state(context).kb.text("tg_non_text", _lang(context, update)))
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | None:
     """A topic button: acknowledge at once, then answer that intent in the same chat and topic."""
     query = update.callback_query
     st = state(context)
@@ -122,11 +128,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     intent = intent_of(query.data)
     if intent not in st.kb.intents or update.effective_chat is None:
         await query.answer(st.kb.text("tg_button_expired", lang))
-        return
+        return None
     if _surface(update.effective_chat) == GROUP and not await _may_reply(update, context, query_notice=True):
-        return
+        return None
     await query.answer()
-    await _send_intent(update, context, intent, quote=False, lang=lang)
+    return await _send_intent(update, context, intent, quote=False, lang=lang)
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -156,17 +162,17 @@ async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------
-async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> None:
+async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> Reply | str | None:
     st, message, chat = state(context), update.effective_message, update.effective_chat
     addressed = addressing(message, context.bot.username, context.bot.id)
     if addressed is None:
-        return
+        return IGNORED
     kb, lang, who, surface = st.kb, _lang(context, update), _who(update), _surface(chat)
     if surface == GROUP and not await _may_reply(update, context):
-        return
+        return None
     if not addressed.question:
         await message.reply_text(kb.text("tg_ask_usage", lang), do_quote=True)
-        return
+        return None
     canonical = kb.matcher.canonical(addressed.question)
     earlier_answer = st.memory.replies.get((chat.id, message.message_id)) if edited else None
     if surface == GROUP and earlier_answer is None and canonical:
@@ -174,7 +180,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
         if earlier is not None:
             pointer = ReplyParameters(earlier, allow_sending_without_reply=True)
             await message.reply_text(kb.text("tg_repeat_pointer", lang), reply_parameters=pointer)
-            return
+            return None
     reply = answer(kb, addressed.question, lang, context=st.memory.context(chat.id, who), stale_days=st.settings.stale_days)
     html, markup = _rendered(kb, reply, surface)
     if earlier_answer is not None:
@@ -186,10 +192,11 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     if surface == GROUP and canonical:
         st.memory.answered.put((chat.id, canonical), sent_id)
     st.memory.remember_turn(chat.id, who, reply, context_of(reply))
+    return reply
 
 
 async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, quote: bool | None = None,
-                       lang: str | None = None) -> None:
+                       lang: str | None = None) -> Reply:
     """Answer a known intent (button, deep link, /sources) in the chat and topic of the update."""
     st, chat = state(context), update.effective_chat
     reply = answer_intent(st.kb, intent, lang or _lang(context, update), stale_days=st.settings.stale_days)
@@ -200,6 +207,7 @@ async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, inten
     else:  # a button under a message Telegram no longer shows us
         await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=markup)
     st.memory.remember_turn(chat.id, _who(update), reply, context_of(reply))
+    return reply
 
 
 def _rendered(kb: KnowledgeBase, reply: Reply, surface: str) -> tuple[str, InlineKeyboardMarkup | None]:
