@@ -183,12 +183,14 @@ class Matcher:
         lang_tokens: dict[tuple[str, str], Counter] = defaultdict(Counter)
         lang_examples: Counter = Counter()
         grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        exact: dict[str, set[str]] = defaultdict(set)
         for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
                 if not canon.text:
                     continue
                 grouped[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                exact[canon.text].add(intent.id)
                 grouped[ALL].append((intent.id, canon.text))
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
@@ -196,6 +198,9 @@ class Matcher:
         # A question is compared with the examples written in its own script (and all of
         # them when its script cannot tell): as accurate, and several times faster.
         self._indexes = {group: _ExampleIndex(pairs) for group, pairs in grouped.items()}
+        # A question that is word for word one intent's example is that intent (or, for an
+        # out-of-scope example, none), whatever the scores say.
+        self._exact = {text: next(iter(owners)) for text, owners in exact.items() if len(owners) == 1}
         self._intent_vocab = {tok for iid, c in intent_tokens.items() if iid != NEGATIVE for tok in c}
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
@@ -393,8 +398,16 @@ class Matcher:
         best = ranked[0] if ranked else Scored("", 0.0)
         intent: str | None = best.intent
         reason = "matched"
+        exact = self._exact.get(canon.text)
         if not canon.text:
             intent, reason = None, "empty"
+        elif exact == NEGATIVE:
+            intent, reason = None, "out_of_scope_example"
+        elif exact:
+            intent, reason = exact, "example"
+            best = Scored(exact, max(ranked[0].score, next(s.score for s in ranked if s.intent == exact)))
+        elif len(canon.tokens) == 1 and not canon.concepts:
+            intent, reason = None, "too_vague"  # "why", "what": no example says just that
         elif self._near_miss(canon, best.intent):
             intent, reason = None, "out_of_scope_name"
         elif self._unnamed_subject(canon, best.intent):
@@ -405,8 +418,9 @@ class Matcher:
             intent, reason = None, "like_out_of_scope_examples"
         alternatives: tuple[str, ...] = ()
         if intent:
+            runners = [s for s in ranked if s.intent != intent][:2]
             alternatives = tuple(
-                s.intent for s in ranked[1:3] if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity
+                s.intent for s in runners if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity
             )
         return Match(
             question=question,
@@ -438,6 +452,11 @@ class Matcher:
             # A place stands in for a place; a person or a group for a person or a group.
             alike = ("place",) if kind == "place" else ("person", "group")
             own = [canon.tokens.index(c) for c in canon.concepts if c in intent.entities and self.concepts[c].kind in alike]
+            # "is assad in tehran?" is still about Assad: a person of the intent named first.
+            first_person = [canon.tokens.index(c) for c in canon.concepts
+                            if c in intent.entities and self.concepts[c].kind == "person"]
+            if kind == "place" and first_person and min(first_person) < canon.tokens.index(cid):
+                continue
             if not own:
                 return True
             if len(canon.tokens) <= SHORT_QUESTION_WORDS and canon.tokens.index(cid) < min(own):

@@ -37,7 +37,9 @@ OTHER_TARGET = 0.92  # ... and the other languages (issue 4)
 
 
 def _decide(row, t1: float, t2: float, margin: float) -> str | None:
-    expected, got, best, negative, ranked = row
+    expected, got, best, negative, ranked, reason = row
+    if reason == "example":  # word for word an example: thresholds do not apply
+        return got
     if got is None or best < t1 or negative > best or (best < t2 and negative > best - margin):
         return None
     return got
@@ -66,7 +68,7 @@ def main() -> int:
         m = open_matcher.match(item.text)
         best = m.ranked[0].score if m.ranked else 0.0
         got = m.intent if m.reason != "out_of_scope_name" else None
-        rows.append((item.intent, got, best, m.negative, m.ranked))
+        rows.append((item.intent, got, best, m.negative, m.ranked, m.reason))
     langs = sorted({item.lang for item in items})
     by_lang = {lang: [r for r, item in zip(rows, items) if item.lang == lang] for lang in langs}
     n_in = sum(1 for r in rows if r[0] is not None)
@@ -108,9 +110,9 @@ def main() -> int:
     for step in range(0, 21):
         m = step / 100
         rescued = sum(
-            1 for exp, got, s, n, ranked in wrong if any(r.intent == exp and s - r.score <= m for r in ranked[1:3])
+            1 for exp, got, s, n, ranked, _ in wrong if any(r.intent == exp and s - r.score <= m for r in ranked[1:3])
         )
-        offered = sum(1 for exp, got, s, n, ranked in answered if any(s - r.score <= m and r.score >= t1 for r in ranked[1:3]))
+        offered = sum(1 for exp, got, s, n, ranked, _ in answered if any(s - r.score <= m and r.score >= t1 for r in ranked[1:3]))
         share = rescued / len(wrong) if wrong else 0.0
         rate = offered / len(answered) if answered else 0.0
         print(f"{m:>10.2f} {rescued:>11}/{len(wrong):<8} {rate:>26.1%}")
