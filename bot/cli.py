@@ -12,6 +12,7 @@ from .answer import answer, context_of, reply_language
 from .config import Settings, SettingsError
 from .knowledge import KnowledgeBase, KnowledgeError, load
 from .render import explain_text, to_json, to_text
+from .report import FORMATS, LOW_CONFIDENCE, SUGGEST_MIN_SCORE
 from .yamlsource import DataError
 
 
@@ -50,6 +51,21 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-accuracy", type=float, help="exit 1 if in-scope accuracy or out-of-scope rejection is below this (0-1)")
     ev.add_argument("--json", action="store_true")
 
+    def db_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", type=Path, help="the question database (default: FACTBOT_DB, or factbot.sqlite3 in FACTBOT_STATE_DIR)")
+        sp.add_argument("--since", type=_date_arg, help="only questions asked on or after this day (YYYY-MM-DD, UTC)")
+        sp.add_argument("--low", type=float, default=LOW_CONFIDENCE,
+                        help=f"answers below this confidence count as low-confidence (default {LOW_CONFIDENCE})")
+
+    rep = sub.add_parser("report", help="what people asked: top intents, refused questions grouped, low confidence, feedback")
+    db_options(rep)
+    rep.add_argument("--format", choices=sorted(FORMATS), default="md", help="md (default), csv or json")
+
+    sug = sub.add_parser("suggest", help="refused or low-confidence questions close to an intent, as YAML examples to paste")
+    db_options(sug)
+    sug.add_argument("--min-score", type=float, default=SUGGEST_MIN_SCORE,
+                     help=f"how close to an intent a question must be (0-1, default {SUGGEST_MIN_SCORE})")
+
     sub.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("config", help="print the effective settings (secrets masked) and where each came from")
     return p
@@ -87,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(kb)
     if command == "eval":
         return _eval(kb, args)
+    if command in ("report", "suggest"):
+        return _curate(kb, args, settings)
     if command == "run":
         from .tg.app import run  # imported here so the harness never needs telegram at start-up
 
@@ -189,6 +207,28 @@ def _validate(kb: KnowledgeBase) -> int:
         print(f"\n{len(overlaps)} examples sit closer to another intent than to their own (worth rewording or moving):")
         for own, text, other, other_text, score in overlaps:
             print(f"  {own}: {text!r} ~ {other}: {other_text!r} ({score:.0f})")
+    return 0
+
+
+def _curate(kb: KnowledgeBase, args, settings: Settings) -> int:
+    """`report` and `suggest`: read the recorded questions and print what curators need."""
+    from . import report
+    from .store import StoreError, read_questions
+
+    path = args.db or settings.db_path()
+    if path is None:
+        print("no database: pass --db PATH, or set FACTBOT_DB or FACTBOT_STATE_DIR", file=sys.stderr)
+        return 2
+    try:
+        rows = read_questions(path, args.since)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.command == "report":
+        print(report.FORMATS[args.format](report.build(rows, args.since, low=args.low)), end="")
+    else:
+        items = report.suggest(kb, rows, low=args.low, min_score=args.min_score)
+        print(report.suggestions_yaml(items, args.since), end="")
     return 0
 
 

@@ -23,6 +23,7 @@ from .knowledge import DEFAULT_ROOT
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 CONFIG_FILE_VARIABLE = "FACTBOT_CONFIG_FILE"
 WEBHOOK_PUBLIC_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+DB_FILE = "factbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -185,6 +186,16 @@ OPTIONS: tuple[Option, ...] = (
            "folder holding knowledge/, intents/ and locales/; empty: the ones next to the code"),
     Option("FACTBOT_STATE_DIR", "state_dir", "", _optional_path,
            "writable folder for the bot's files, checked at start; empty: nothing is written to disk"),
+    Option("FACTBOT_DB", "db", "", _optional_path,
+           "SQLite file recording questions and feedback; empty: <FACTBOT_STATE_DIR>/factbot.sqlite3, "
+           "or nothing recorded without a state dir"),
+    Option("FACTBOT_HASH_KEY", "hash_key", "", _text,
+           "secret key for the keyed hash of user ids; empty: generated once and kept next to the database",
+           secret=True),
+    Option("FACTBOT_RETENTION_DAYS", "retention_days", "90", _int(1, 36500),
+           "recorded questions and feedback older than this many days are deleted (at start and daily)"),
+    Option("FACTBOT_FEEDBACK_IN_GROUPS", "feedback_in_groups", "false", _bool,
+           "true: answers in groups carry the useful / not useful buttons too (always in private chats)"),
     Option("FACTBOT_STALE_DAYS", "stale_days", "30", _int(1, 100000),
            "warn when the newest fact in an answer is older than this many days"),
     Option("FACTBOT_CONTEXT_SECONDS", "context_seconds", "600", _int(0, 86400),
@@ -253,6 +264,10 @@ class Settings:
     api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
     data_root: Path = DEFAULT_ROOT
     state_dir: Path | None = None
+    db: Path | None = None  # None: <state_dir>/factbot.sqlite3, or nothing recorded (see db_path)
+    hash_key: str = field(default="", repr=False)
+    retention_days: int = 90
+    feedback_in_groups: bool = False
     stale_days: int = 30
     context_seconds: int = 600  # how long a follow-up ("and damascus?") is read in context
     repeat_window_seconds: int = 120  # same question in a chat within this gets a pointer
@@ -297,6 +312,13 @@ class Settings:
         settings = cls(**values, origin=origin, config_file=config_file)
         settings.check()
         return settings
+
+    def db_path(self) -> Path | None:
+        """Where questions and feedback are recorded: FACTBOT_DB, else the state dir's
+        factbot.sqlite3, else None (nothing is recorded)."""
+        if self.db is not None:
+            return self.db
+        return self.state_dir / DB_FILE if self.state_dir is not None else None
 
     def token_problem(self) -> str | None:
         """Why the token cannot be used to run the bot, or None. Never repeats the token."""

@@ -59,6 +59,8 @@ class FakeBotApi:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     chats: dict[int, dict] = field(default_factory=dict)
+    admins: set[tuple[int, int]] = field(default_factory=set)  # (chat id, user id) pairs getChatMember calls admins
+    blocked: set[int] = field(default_factory=set)  # chats that blocked the bot: sendMessage gets 403
     _updates: list[dict] = field(default_factory=list)
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(5000))
@@ -106,6 +108,8 @@ class FakeBotApi:
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict]:
         if method != "getUpdates":
             self.calls.append(Call(method, params))
+        if method == "sendMessage" and int(params["chat_id"]) in self.blocked:
+            return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
         result = self._result(method, params)
         if result is NotImplemented:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
@@ -122,6 +126,12 @@ class FakeBotApi:
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method == "sendMessage":
             return self._message(p, next(self._message_ids))
+        if method == "getChatMember":
+            uid = int(p["user_id"])
+            member = {"id": uid, "is_bot": False, "first_name": "Member"}
+            if (int(p["chat_id"]), uid) in self.admins:
+                return {"status": "creator", "user": member, "is_anonymous": False}
+            return {"status": "member", "user": member}
         if method == "editMessageText":
             return self._message(p, p["message_id"], edit_date=int(time.time()))
         return NotImplemented

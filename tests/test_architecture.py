@@ -102,3 +102,14 @@ def test_only_config_reads_the_environment():
     )
     assert not readers, f"{readers} read the environment; put the setting in bot/config.py's Settings instead"
     assert "environ" in _code_names(BOT / "config.py")  # the check looks at the right thing
+
+
+@pytest.mark.parametrize("module", ["store", "report", "changes"])
+def test_storage_and_curator_tools_know_nothing_of_telegram(module):
+    bad = sorted(n for n in bot_imports(module) if is_surface(n))
+    assert not bad, f"bot/{module}.py imports {bad}; storage and reports are used by the CLI too"
+
+
+@pytest.mark.parametrize("module", LAYERS)
+def test_the_core_never_imports_the_store(module):
+    assert "store" not in from_bot(bot_imports(module)), f"bot/{module}.py imports bot.store; storage is an adapter"

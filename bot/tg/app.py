@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import os
+import signal
 import sys
 import time
 from typing import Any, Awaitable, Callable
@@ -31,9 +32,10 @@ from ..knowledge import KnowledgeBase
 from ..model import Reply
 from ..observability import IGNORED, Handled, ObservedRequest, Observer, configure_logging
 from ..observability import RedactToken  # noqa: F401 - re-exported: it used to live here
-from . import handlers, texts
+from ..store import Store, StoreError
+from . import curator, handlers, texts
 from .handlers import STATE_KEY, BotState
-from .keyboards import ANSWER_PREFIX
+from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
 from .memory import Memory
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,10 @@ def build_application(
     request: BaseRequest | None = None,
     memory: Memory | None = None,
     observer: Observer | None = None,
+    store: Store | None = None,
 ) -> Application:
-    """The bot, ready to `initialize()`; `request` replaces the HTTP layer (tests)."""
+    """The bot, ready to `initialize()`; `request` replaces the HTTP layer (tests); `store`
+    records questions and feedback (None: nothing is recorded)."""
     observer = observer or Observer()
     # Every Bot API call goes through ObservedRequest, which notes successful contact for /healthz.
     # Without `request`, these are the library's own defaults (a pool for calls, one for getUpdates).
@@ -79,7 +83,7 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     application = builder.build()
-    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings), observer)
+    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings), observer, store)
 
     new = filters.UpdateType.MESSAGE
     add = application.add_handler
@@ -93,6 +97,12 @@ def build_application(
         ("about", handlers.about),
         ("privacy", handlers.privacy),
         ("why", handlers.why),
+        ("follow", curator.follow),
+        ("unfollow", curator.unfollow),
+        ("reload", curator.reload_command),  # operators only (FACTBOT_OPERATORS)
+        ("stats", curator.stats),
+        ("pause", curator.pause),
+        ("resume", curator.resume),
     ):
         add(CommandHandler(name, observed(callback), filters=new))
     add(MessageHandler(filters.TEXT & (new | filters.UpdateType.CHANNEL_POST), observed(handlers.question)))
@@ -100,6 +110,7 @@ def build_application(
     add(MessageHandler(filters.ChatType.PRIVATE & new & ~filters.TEXT & ~filters.StatusUpdate.ALL,
                        observed(handlers.non_text)))
     add(CallbackQueryHandler(observed(handlers.button), pattern=f"^{ANSWER_PREFIX}"))
+    add(CallbackQueryHandler(observed(curator.feedback), pattern=f"^{FEEDBACK_PREFIX}"))
     add(InlineQueryHandler(observed(handlers.inline_query)))
     application.add_error_handler(handlers.error)
     return application
@@ -157,8 +168,13 @@ def observed(callback: Callback) -> Callback:
 
 
 async def on_start(application: Application) -> None:
-    """post_init: the health server (when FACTBOT_HEALTH_PORT is set), then the command menu."""
+    """post_init: SIGHUP reloads the knowledge; the health server (when FACTBOT_HEALTH_PORT is
+    set); then the command menu."""
     st: BotState = application.bot_data[STATE_KEY]
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, curator.on_sighup, application)
+    except (AttributeError, NotImplementedError, RuntimeError, ValueError):  # no SIGHUP (Windows), or not the main thread
+        log.debug("SIGHUP reload not available here")
     if st.settings.health_port:
         await st.observer.serve(st.settings.health_listen, st.settings.health_port,
                                 lambda: application.bot_data[STATE_KEY].kb)
@@ -168,11 +184,18 @@ async def on_start(application: Application) -> None:
 
 
 async def on_shutdown(application: Application) -> None:
-    """post_shutdown: stop the heartbeat and the health server."""
+    """post_shutdown: stop the heartbeat, the health server and SIGHUP; write what is queued."""
     task = application.bot_data.pop(HEARTBEAT_KEY, None)
     if task is not None:
         task.cancel()
-    await application.bot_data[STATE_KEY].observer.close()
+    st: BotState = application.bot_data[STATE_KEY]
+    await st.observer.close()
+    try:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+    except (AttributeError, NotImplementedError, RuntimeError, ValueError):
+        pass
+    if st.store is not None:
+        await asyncio.to_thread(st.store.close)
 
 
 async def _heartbeat(application: Application, every: float = HEARTBEAT_SECONDS) -> None:
@@ -233,7 +256,7 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
         print(problem, file=sys.stderr)
         return 2
     configure_logging(settings)
-    application = build_application(settings, kb)
+    application = build_application(settings, kb, store=open_store(settings))
     log.info("factbot starting: %d intents, knowledge %s, %s%s", len(kb.intents), kb.version,
              "webhook" if settings.webhook_url else "long polling",
              f", health on {settings.health_listen}:{settings.health_port}" if settings.health_port else "")
@@ -267,3 +290,19 @@ def state_dir_problem(settings: Settings) -> str | None:
     if not os.access(path, os.W_OK | os.X_OK):
         return f"FACTBOT_STATE_DIR {path} is not writable by this user: fix its owner or mode"
     return None
+
+
+def open_store(settings: Settings) -> Store | None:
+    """The question database of FACTBOT_DB / FACTBOT_STATE_DIR, or None: without one, or when it
+    cannot be opened, the bot answers as usual and records nothing (with a warning)."""
+    path = settings.db_path()
+    if path is None:
+        log.info("no FACTBOT_DB or FACTBOT_STATE_DIR: questions and feedback are not recorded")
+        return None
+    try:
+        store = Store.open(path, settings.hash_key, settings.retention_days)
+    except StoreError as exc:
+        log.warning("not recording questions: %s", exc)
+        return None
+    log.info("recording questions in %s (kept %d days)", path, settings.retention_days)
+    return store

@@ -11,6 +11,7 @@ an `Application` in one place: `bot.tg.app.build_application`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -25,9 +26,21 @@ from ..knowledge import KnowledgeBase
 from ..model import Reply
 from ..observability import IGNORED, Observer
 from ..render import explain_text, to_html
+from ..store import QuestionRecord, Store, now_iso
 from . import inline, texts
 from .addressing import addressing
-from .keyboards import CHANNEL, GROUP, PRIVATE, all_topics, answer_keyboard, intent_of, lang_of, main_topics, topics_keyboard
+from .keyboards import (
+    CHANNEL,
+    GROUP,
+    PRIVATE,
+    all_topics,
+    answer_keyboard,
+    intent_of,
+    lang_of,
+    main_topics,
+    topics_keyboard,
+    with_feedback,
+)
 from .memory import Memory, Verdict
 
 log = logging.getLogger(__name__)
@@ -38,13 +51,19 @@ INLINE_CACHE_SECONDS = 300
 
 @dataclass
 class BotState:
-    """What the handlers share: the knowledge base (swapped whole on reload), settings, memory,
-    and the observer (counters, API contact) the health server reads."""
+    """What the handlers share: the knowledge base (swapped whole on reload: one reference,
+    replaced by `bot.tg.curator.reload_knowledge`), settings, memory, the observer (counters,
+    API contact) the health server reads, the question store (None: nothing is recorded), and
+    whether operators paused answering."""
 
     kb: KnowledgeBase
     settings: Settings
     memory: Memory
     observer: Observer = field(default_factory=Observer)
+    store: Store | None = None
+    paused: bool = False
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    notifying: asyncio.Task | None = None  # the last reload's follower notifications
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
@@ -170,6 +189,10 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     kb, lang, who, surface = st.kb, _lang(context, update), _who(update), _surface(chat)
     if surface == GROUP and not await _may_reply(update, context):
         return None
+    if st.paused:  # operators paused answering: a short note in private, silence elsewhere
+        if surface == PRIVATE:
+            await message.reply_text(kb.text("tg_paused", lang), do_quote=True)
+        return None
     if not addressed.question:
         await message.reply_text(kb.text("tg_ask_usage", lang), do_quote=True)
         return None
@@ -183,6 +206,9 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
             return None
     reply = answer(kb, addressed.question, lang, context=st.memory.context(chat.id, who), stale_days=st.settings.stale_days)
     html, markup = _rendered(kb, reply, surface)
+    question_id = _record(st, chat, who, reply, canonical)
+    if question_id and reply.answered and (surface == PRIVATE or (surface == GROUP and st.settings.feedback_in_groups)):
+        markup = with_feedback(kb, markup, question_id, reply.lang)
     if earlier_answer is not None:
         await _edit(context, chat.id, earlier_answer, html, markup)
         sent_id = earlier_answer
@@ -193,6 +219,22 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
         st.memory.answered.put((chat.id, canonical), sent_id)
     st.memory.remember_turn(chat.id, who, reply, context_of(reply))
     return reply
+
+
+def _record(st: BotState, chat: Chat, who: int, reply: Reply, canonical: str) -> str | None:
+    """Queue the question for the store; its id, or None when nothing is recorded. Never raises:
+    recording must not cost an answer."""
+    if st.store is None:
+        return None
+    try:
+        question_id = st.store.new_question_id()
+        record = QuestionRecord(question_id, now_iso(), chat.type, reply.lang, canonical or reply.match.normalized,
+                                reply.intent, round(reply.confidence, 4), tuple(reply.alternatives),
+                                st.store.user_hash(who))
+        return question_id if st.store.record_question(record) else None
+    except Exception as exc:  # noqa: BLE001 - a broken store degrades to "not recorded"
+        log.warning("not recorded: %s", type(exc).__name__)
+        return None
 
 
 async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, quote: bool | None = None,

@@ -14,6 +14,7 @@ from ..knowledge import KnowledgeBase
 from ..model import Reply
 
 ANSWER_PREFIX = "a:"
+FEEDBACK_PREFIX = "f:"  # "f:<question id>:1" useful, "f:<question id>:0" not useful
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 
 PRIVATE, GROUP, CHANNEL = "private", "group", "channel"
@@ -66,3 +67,27 @@ def answer_keyboard(kb: KnowledgeBase, reply: Reply, surface: str) -> InlineKeyb
         if not reply.answered:
             intents += [t for t in main_topics(kb) if t not in intents and t not in SPECIAL_INTENTS]
     return topics_keyboard(kb, [i for i in intents if i in kb.intents], reply.lang)
+
+
+def feedback_data(question_id: str, useful: bool) -> str:
+    data = f"{FEEDBACK_PREFIX}{question_id}:{int(useful)}"
+    if len(data.encode("utf-8")) > CALLBACK_LIMIT:
+        raise ValueError(f"question id {question_id!r} is too long for a button")
+    return data
+
+
+def feedback_of(data: str | None) -> tuple[str, bool] | None:
+    """(question id, useful) from a feedback button's data, or None when it is not one."""
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] + ":" != FEEDBACK_PREFIX or not parts[1] or parts[2] not in ("0", "1"):
+        return None
+    return parts[1], parts[2] == "1"
+
+
+def with_feedback(kb: KnowledgeBase, markup: InlineKeyboardMarkup | None, question_id: str,
+                  lang: str) -> InlineKeyboardMarkup:
+    """The answer's buttons with a last row: "useful" / "not useful"."""
+    row = [InlineKeyboardButton(kb.text("tg_feedback_useful", lang), callback_data=feedback_data(question_id, True)),
+           InlineKeyboardButton(kb.text("tg_feedback_not_useful", lang), callback_data=feedback_data(question_id, False))]
+    rows = [list(r) for r in markup.inline_keyboard] if markup else []
+    return InlineKeyboardMarkup(rows + [row])

@@ -1,7 +1,7 @@
 """Short-lived, in-memory, bounded state of the Telegram surface.
 
 Nothing here is written to disk and everything is lost on restart (locales/telegram.yaml's
-/privacy text says so; keep the two in step). Each store is capped in size and forgets its
+/privacy text says so; keep the two in step). What is recorded on disk is bot/store.py's. Each store is capped in size and forgets its
 oldest entries first, so a busy bot cannot grow without limit.
 
 - conversations: per chat and user, the last answer and the context for follow-ups

@@ -21,6 +21,8 @@ COMMANDS = (
     ("why", True),
     ("about", False),
     ("privacy", True),
+    ("follow", True),
+    ("unfollow", True),
 )
 
 
@@ -38,7 +40,9 @@ def about(kb: KnowledgeBase, lang: str) -> str:
 
 def privacy(kb: KnowledgeBase, settings: Settings, lang: str) -> str:
     minutes = settings.context_seconds / 60
-    return kb.text("tg_privacy", lang, minutes=f"{minutes:g}")
+    recorded = (kb.text("tg_privacy_recorded", lang, days=settings.retention_days) if settings.db_path()
+                else kb.text("tg_privacy_not_recorded", lang))
+    return kb.text("tg_privacy", lang, minutes=f"{minutes:g}", recorded=recorded)
 
 
 def timeline(kb: KnowledgeBase, lang: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
