@@ -1,0 +1,93 @@
+"""Matching and start-up, each measured beside its baseline in the same run.
+
+    .venv/bin/python benchmarks/bench_match.py [--rounds 3] [--json out.json]
+
+1. Matching: latency per question over the development sets, for our matcher and for the
+   naive baseline `process.extractOne(question, all_examples, scorer=fuzz.WRatio,
+   processor=utils.default_process)`; median, p99 and their ratio, per round.
+2. Start-up: a fresh process until the knowledge base is loaded, validated and indexed,
+   beside a fresh process that only does `import telegram`; and resident memory when ready.
+
+The machine is shared and noisy: read the ratios, and the spread between rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rapidfuzz import fuzz, process, utils  # noqa: E402
+
+from bot.evaluate import read_labelled  # noqa: E402
+from bot.knowledge import load  # noqa: E402
+
+DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
+READY = "from bot.knowledge import load; load(); import resource, sys; " \
+        "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+
+
+def _latencies(fn, questions: list[str]) -> list[float]:
+    out = []
+    for q in questions:
+        start = time.perf_counter()
+        fn(q)
+        out.append(time.perf_counter() - start)
+    return sorted(out)
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": statistics.median(samples) * 1000, "p99_ms": samples[int(len(samples) * 0.99)] * 1000}
+
+
+def _process_seconds(code: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, done.stdout
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--limit", type=int, help="only the first N questions (a smoke run)")
+    args = p.parse_args()
+    kb = load(ROOT)
+    questions = [item.text for path in DEVSETS for item in read_labelled(ROOT / path)][: args.limit]
+    examples = [ex.text for ex in kb.examples()]
+    results: dict = {"questions": len(questions), "examples": len(examples), "matching": [], "startup": []}
+
+    print(f"matching: {len(questions)} questions against {len(examples)} examples")
+    print(f"{'round':>5} {'ours median':>12} {'ours p99':>9} {'naive median':>13} {'naive p99':>10} {'ratio (median)':>15}")
+    for n in range(1, args.rounds + 1):
+        ours = _summary(_latencies(kb.matcher.match, questions))
+        naive = _summary(_latencies(
+            lambda q: process.extractOne(q, examples, scorer=fuzz.WRatio, processor=utils.default_process), questions))
+        ratio = naive["median_ms"] / ours["median_ms"]
+        results["matching"].append({"ours": ours, "naive": naive, "ratio": ratio})
+        print(f"{n:>5} {ours['median_ms']:>10.3f}ms {ours['p99_ms']:>7.3f}ms {naive['median_ms']:>11.3f}ms "
+              f"{naive['p99_ms']:>8.3f}ms {ratio:>14.1f}x")
+
+    print("\nstart-up: fresh process to knowledge ready, beside `import telegram`")
+    print(f"{'round':>5} {'ready':>8} {'import telegram':>16} {'difference':>11} {'max RSS':>9}")
+    for n in range(1, args.rounds + 1):
+        ready, rss_kb = _process_seconds(READY)
+        bare, _ = _process_seconds("import telegram")
+        results["startup"].append({"ready_s": ready, "import_telegram_s": bare, "rss_mb": int(rss_kb) / 1024})
+        print(f"{n:>5} {ready:>7.3f}s {bare:>15.3f}s {ready - bare:>10.3f}s {int(rss_kb) / 1024:>7.1f}MB")
+
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
