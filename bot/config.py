@@ -24,6 +24,7 @@ TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 CONFIG_FILE_VARIABLE = "FACTBOT_CONFIG_FILE"
 WEBHOOK_PUBLIC_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
 DB_FILE = "factbot.sqlite3"
+LEDGER_FILE = "updates.sqlite3"  # bot/tg/ledger.py: updates received and handled
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -148,11 +149,24 @@ def _webhook_secret(name: str, raw: str) -> str:
     return value
 
 
+# Accounts Telegram names as the sender of messages no person can be held to: an anonymous group
+# admin (GroupAnonymousBot), a channel posting in a group (Channel_Bot), a channel post forwarded
+# into its discussion group (777000). As an operator, any of them would let strangers in.
+SERVICE_ACCOUNTS = {1087968824: "GroupAnonymousBot", 136817688: "Channel_Bot", 777000: "Telegram"}
+
+
 def _ids(name: str, raw: str) -> frozenset[int]:
     try:
-        return frozenset(int(x) for x in raw.replace(";", ",").split(",") if x.strip())
+        ids = frozenset(int(x) for x in raw.replace(";", ",").split(",") if x.strip())
     except ValueError:
         raise SettingsError(f"{name} must be a comma-separated list of Telegram user ids, got {raw!r}") from None
+    for uid in sorted(ids):
+        if uid <= 0:
+            raise SettingsError(f"{name} takes user ids, which are positive; {uid} is a group or channel id")
+        if uid in SERVICE_ACCOUNTS:
+            raise SettingsError(f"{name}: {uid} is Telegram's {SERVICE_ACCOUNTS[uid]} account, which stands for "
+                                "anyone who posts anonymously or as a channel; list people's own user ids")
+    return ids
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,8 @@ OPTIONS: tuple[Option, ...] = (
            "the bot token from @BotFather; required for `run`; keep it secret", secret=True),
     Option("TELEGRAM_API_BASE_URL", "api_base_url", TELEGRAM_DEFAULT_BASE_URL, _url,
            "Bot API base URL; a self-hosted Bot API server is http://HOST:PORT/bot"),
+    Option("FACTBOT_API_TIMEOUT_SECONDS", "api_timeout_seconds", "10", _int(1, 300),
+           "seconds to wait to connect to the Bot API, send a call and get its answer; then it is retried"),
     Option("FACTBOT_DATA", "data_root", "", _data_root,
            "folder holding knowledge/, intents/ and locales/; empty: the ones next to the code"),
     Option("FACTBOT_STATE_DIR", "state_dir", "", _optional_path,
@@ -262,6 +278,7 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
 class Settings:
     token: str = field(default="", repr=False)
     api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    api_timeout_seconds: int = 10  # per Bot API call (connect, send, answer); then it is retried
     data_root: Path = DEFAULT_ROOT
     state_dir: Path | None = None
     db: Path | None = None  # None: <state_dir>/factbot.sqlite3, or nothing recorded (see db_path)
@@ -319,6 +336,11 @@ class Settings:
         if self.db is not None:
             return self.db
         return self.state_dir / DB_FILE if self.state_dir is not None else None
+
+    def ledger_path(self) -> Path | None:
+        """Where updates received and handled are kept across restarts: the state dir's
+        updates.sqlite3, else None (kept in memory)."""
+        return self.state_dir / LEDGER_FILE if self.state_dir is not None else None
 
     def token_problem(self) -> str | None:
         """Why the token cannot be used to run the bot, or None. Never repeats the token."""

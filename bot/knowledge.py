@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +135,16 @@ def _lang_text(c: _Collector, path: Path, obj: LineDict, key: str, what: str) ->
 
 def _date(c: _Collector, path: Path, obj: LineDict, key: str, what: str) -> date | None:
     value = obj.get(key)
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):  # a time of day would not compare with dates
         return value
     if isinstance(value, str):
         try:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    if key in obj:
+    if isinstance(value, datetime):
+        c.add(path, line_of(obj, key), f"{what}: '{key}' must be a date YYYY-MM-DD without a time of day, got {value}")
+    elif key in obj:
         c.add(path, line_of(obj, key), f"{what}: '{key}' must be a date YYYY-MM-DD, got {value!r}")
     return None
 
@@ -402,17 +404,22 @@ def _cross_check(
 
 
 # -- interface texts ----------------------------------------------------------------------
-def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
+def _load_ui(c: _Collector, folder: Path) -> dict[str, dict[str, str]]:
     ui: dict[str, dict[str, str]] = {}
     where: dict[tuple[str, str], str] = {}
-    for path in paths:
+    english: dict[str, tuple[Path, int]] = {}  # file name -> where its English texts start
+    unreadable = False
+    for path in sorted(folder.glob("*.yaml")):
         data = c.read_mapping(path, "expected a mapping of language to texts")
         if data is None:
+            unreadable = True
             continue
         for lang, texts in data.items():
             if lang not in LANGS or not isinstance(texts, LineDict):
                 c.add(path, line_of(data, lang), f"'{lang}' must be one of {', '.join(LANGS)} with a mapping of texts")
                 continue
+            if lang == "en":
+                english[path.name] = (path, line_of(data, lang))
             for key, text in texts.items():
                 if not isinstance(text, str):
                     c.add(path, line_of(texts, key), f"text '{key}' must be a string")
@@ -420,16 +427,43 @@ def _load_ui(c: _Collector, paths: list[Path]) -> dict[str, dict[str, str]]:
                 if (lang, key) in where:
                     c.add(path, line_of(texts, key), f"text '{key}' ({lang}) is also defined in {where[(lang, key)]}")
                     continue
-                try:
-                    list(string.Formatter().parse(text))
-                except ValueError as exc:
-                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}): bad placeholder ({exc})")
+                problem = _template_problem(key, text)
+                if problem:
+                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}): {problem}")
                     continue
                 where[(lang, key)] = _rel(path)
                 ui.setdefault(lang, {})[key] = text.rstrip("\n")
     if "en" not in ui:
-        c.errors.append("locales/: no English ('en') interface texts found")
+        c.add(folder / "en.yaml", 0, "no English ('en') interface texts found")
+        return ui
+    if unreadable:  # its texts are missing everywhere; its own error says why
+        return ui
+    # A text a translation has but English lacks was deleted from English: the code asks for
+    # it in English whenever a language lacks it, and would fail at answer time.
+    for key in sorted({k for lang, texts in ui.items() if lang != "en" for k in texts} - set(ui["en"])):
+        langs = [lang for lang in sorted(ui) if key in ui[lang]]
+        path, line = english.get("telegram.yaml" if key.startswith("tg_") else "en.yaml") or next(iter(english.values()))
+        c.add(path, line, f"interface text '{key}' is missing in English ({', '.join(langs)} have it): add it "
+                          "under 'en:', or delete it from every language if it is no longer used")
     return ui
+
+
+_PLACEHOLDER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _template_problem(key: str, text: str) -> str | None:
+    """Why a text cannot be filled in safely at answer time, or None."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return f"bad placeholder ({exc})"
+    for _, name, spec, conversion in fields:
+        if name is not None and (not _PLACEHOLDER.match(name) or spec or conversion):
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            return f"placeholder '{shown}' must be a plain {{name}} (write {{{{ and }}}} for a literal brace)"
+    if key == "months" and len(text.split()) != 12:
+        return f"'months' must be twelve words, one per month (got {len(text.split())})"
+    return None
 
 
 def _placeholders(text: str) -> set[str]:
@@ -462,7 +496,10 @@ def _load_translations(c, root, ui, sources, facts, intents, concepts, negatives
     extra_negatives: list[Example] = []
     for lang in langs:
         if lang not in LANGS or lang == "en":
-            c.errors.append(f"{_rel(root)}: unknown language '{lang}' (use {', '.join(x for x in LANGS if x != 'en')})")
+            hint = "English lives in the main files" if lang == "en" else f"use {', '.join(x for x in LANGS if x != 'en')}"
+            for path in (root / "knowledge" / "i18n" / f"{lang}.yaml", root / "intents" / "i18n" / f"{lang}.yaml"):
+                if path.exists():
+                    c.add(path, 1, f"unknown language '{lang}' ({hint})")
             continue
         kpath = root / "knowledge" / "i18n" / f"{lang}.yaml"
         ipath = root / "intents" / "i18n" / f"{lang}.yaml"
@@ -606,7 +643,7 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     sources = _load_sources(c, knowledge / "sources.yaml")
     fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
     if not fact_files:
-        c.errors.append(f"{_rel(knowledge)}: no fact files (*.yaml) found")
+        c.add(knowledge / "facts.yaml", 0, "missing: no fact files (knowledge/*.yaml besides sources.yaml) found")
     facts, fact_ids = _load_facts(c, fact_files, sources)
     concept_lines: dict[str, int] = {}
     concepts = _load_concepts(c, root / "intents" / "aliases.yaml", concept_lines)
@@ -614,7 +651,7 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     intents, raw = _load_intents(c, intent_files)
     negatives = _load_negatives(c, root / "intents" / "out_of_scope.yaml")
     _cross_check(c, intents, raw, facts, concepts, fact_ids, root / "intents", concept_lines)
-    ui = _load_ui(c, sorted((root / "locales").glob("*.yaml")))
+    ui = _load_ui(c, root / "locales")
     sources, facts, intents, concepts, negatives = _load_translations(
         c, root, ui, sources, facts, intents, concepts, negatives, fact_ids
     )

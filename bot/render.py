@@ -7,6 +7,7 @@ happens here and only here, at the last moment.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -157,11 +158,60 @@ def _join_bullets(lines: list[str]) -> list[str]:
     return out
 
 
-def _fit(text: str) -> str:
-    """Drop whole trailing paragraphs until the message fits; never cut inside a tag."""
-    while len(text) > TELEGRAM_LIMIT and "\n\n" in text:
-        text = text.rsplit("\n\n", 1)[0]
-    return text[:TELEGRAM_LIMIT] if len(text) > TELEGRAM_LIMIT else text
+def _fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """The message within Telegram's limit (UTF-16 code units, as Telegram counts): whole trailing
+    paragraphs dropped, else whole trailing lines, else cut between tags and entities (never
+    inside one) with its open tags closed and "…" added."""
+    return text if _units(text) <= limit else _cut(text, limit)
+
+
+_MARKUP = re.compile(r"<(/?)([a-z-]+)>|&(?:[a-z]+|#[0-9]+|#x[0-9a-fA-F]+);")  # what to_html writes
+_ELLIPSIS = "…"
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest prefix that fits: up to a paragraph break outside any tag when there is one,
+    else a line break, else a space, else anywhere between tags and entities."""
+    open_tags: list[str] = []
+    used = 0  # UTF-16 units of text[:i]
+    cuts: dict[str, tuple[int, tuple[str, ...]]] = {}
+    pos = 0
+    for token in [*_MARKUP.finditer(text), None]:
+        end = token.start() if token else len(text)
+        closing = sum(len(t) + 3 for t in open_tags)
+        for i in range(pos, end + 1):
+            if used > limit:
+                break
+            if i and not open_tags and text.startswith("\n\n", i):
+                cuts["paragraph"] = (i, ())
+            elif i and not open_tags and text.startswith("\n", i):
+                cuts["line"] = (i, ())
+            if used + closing + len(_ELLIPSIS) <= limit:
+                if i and text.startswith(" ", i):
+                    cuts["space"] = (i, tuple(open_tags))
+                cuts["any"] = (i, tuple(open_tags))
+            if i < end:
+                used += 2 if ord(text[i]) > 0xFFFF else 1
+        else:
+            if token is not None:
+                used += len(token.group(0))
+                if token.group(2):
+                    if token.group(1):
+                        open_tags.pop()
+                    else:
+                        open_tags.append(token.group(2))
+                pos = token.end()
+                continue
+        break
+    for kind in ("paragraph", "line"):
+        if kind in cuts:
+            return text[: cuts[kind][0]]
+    at, tags = cuts.get("space") or cuts.get("any") or (0, ())
+    return text[:at] + _ELLIPSIS + "".join(f"</{t}>" for t in reversed(tags))
 
 
 def to_json(kb: KnowledgeBase, reply: Reply, explain: bool = False) -> dict[str, Any]:
@@ -200,14 +250,17 @@ def explanation(reply: Reply) -> dict[str, Any]:
     }
 
 
+EXPLAIN_QUESTION_CHARS = 300  # a long message is shown by its start: /why must fit one Telegram message
+
+
 def explain_text(kb: KnowledgeBase, reply: Reply) -> str:
-    """The explanation as plain lines (CLI --explain and Telegram /why)."""
+    """The explanation as plain lines (CLI --explain and Telegram /why), within Telegram's limit."""
     e = explanation(reply)
     lines = [
         kb.text("explain_title", reply.lang),
-        f"question (normalised): {e['normalized'] or '-'}",
-        f"names recognised: {', '.join(e['names_recognised']) or '-'}",
-        f"out-of-scope names: {', '.join(e['out_of_scope_names']) or '-'}",
+        f"question (normalised): {_shorten(e['normalized'], EXPLAIN_QUESTION_CHARS) or '-'}",
+        f"names recognised: {_shorten(', '.join(dict.fromkeys(e['names_recognised'])), EXPLAIN_QUESTION_CHARS) or '-'}",
+        f"out-of-scope names: {_shorten(', '.join(dict.fromkeys(e['out_of_scope_names'])), EXPLAIN_QUESTION_CHARS) or '-'}",
         f"decision: {e['decision']} -> {reply.intent or 'no intent'} (confidence {reply.confidence:.2f})",
         f"out-of-scope examples score: {e['out_of_scope_examples_score']:.2f}",
         "closest examples:",
@@ -216,4 +269,16 @@ def explain_text(kb: KnowledgeBase, reply: Reply) -> str:
         *[f"  {s['score']:.2f}  {s['intent']}" for s in e["intent_scores"]],
         f"facts used: {', '.join(e['facts_used']) or '-'}",
     ]
-    return "\n".join(lines)
+    return _shorten("\n".join(lines), TELEGRAM_LIMIT)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text`, or its start and "…" when longer than `limit` UTF-16 code units (plain text only)."""
+    if _units(text) <= limit:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit - len(_ELLIPSIS):
+            return text[:i] + _ELLIPSIS
+    return text

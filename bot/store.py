@@ -153,18 +153,49 @@ def migrate(con: sqlite3.Connection) -> int:
 
 
 def hash_key(path: Path, configured: str) -> bytes:
-    """FACTBOT_HASH_KEY, else the key kept next to the database (created, mode 600, on first use)."""
+    """FACTBOT_HASH_KEY, else the key kept next to the database (created, mode 600, on first use).
+
+    The key file appears whole or not at all: the key is written and synced under a temporary
+    name, then linked into place, so a bot killed mid-write never leaves an empty key behind. An
+    empty key file (left by an older version killed at that moment) is replaced: an empty key
+    would make the user hashes trivially reversible.
+    """
     if configured:
         return configured.encode("utf-8")
     key_file = path.with_name(path.name + KEY_SUFFIX)
     try:
-        return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+        existing = key_file.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        pass
+        existing = None
+    if existing:
+        return existing.encode("utf-8")
+    if existing == "":
+        log.warning("the hash key file %s is empty (a start that was cut short?): writing a new key", key_file)
     key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(key + "\n")
+    temporary = key_file.with_name(f"{key_file.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    raced = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(key + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        if existing is None:
+            try:
+                os.link(temporary, key_file)  # atomic, and never replaces a key another process just made
+            except FileExistsError:
+                raced = True
+            except OSError:  # a file system without hard links
+                os.replace(temporary, key_file)
+        else:
+            os.replace(temporary, key_file)
+    finally:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+    if raced:  # another process made the key meanwhile: use that one
+        return hash_key(path, configured)
     return key.encode("utf-8")
 
 

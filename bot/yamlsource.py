@@ -99,6 +99,8 @@ def read_yaml(path: Path) -> Any:
         size = path.stat().st_size
     except OSError as exc:
         raise DataError(path, 0, f"cannot read: {exc.strerror}") from None
+    if path.is_dir():
+        raise DataError(path, 0, "is a folder, not a file: move it away or rename it")
     if size > MAX_FILE_BYTES:
         raise DataError(path, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
     try:
@@ -106,6 +108,8 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         raise DataError(path, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
+    except OSError as exc:  # unreadable (permissions), vanished meanwhile
+        raise DataError(path, 0, f"cannot read: {exc.strerror or exc}") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.MarkedYAMLError as exc:
@@ -114,9 +118,32 @@ def read_yaml(path: Path) -> Any:
         what = exc.problem or exc.context or "invalid YAML"
         if "python/" in str(exc):
             what = f"tag not allowed ({what})"
-        raise DataError(path, line, what) from None
+        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+            what = f"{what} (a tab: YAML is indented with spaces only)"
+        raise DataError(path, line, _one_line(what)) from None
+    except yaml.reader.ReaderError as exc:  # a control character: libyaml gives a byte offset
+        raise DataError(path, _reader_line(text, exc),
+                        f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}); delete it") from None
     except yaml.YAMLError as exc:
-        raise DataError(path, 1, f"invalid YAML: {exc}") from None
+        raise DataError(path, 1, _one_line(f"invalid YAML: {exc}")) from None
+    except RecursionError:  # the pure-Python parser on absurdly deep nesting (libyaml stops itself)
+        raise DataError(path, 1, "nested too deeply") from None
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    return lines[line][column] if 0 <= line < len(lines) and 0 <= column < len(lines[line]) else ""
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _reader_line(text: str, exc: yaml.reader.ReaderError) -> int:
+    pos = exc.position
+    if 0 <= pos < len(text) and ord(text[pos]) == exc.character:  # the pure-Python reader counts characters
+        return text.count("\n", 0, pos) + 1
+    return text.encode("utf-8")[:pos].count(b"\n") + 1
 
 
 def line_of(obj: Any, key: str | None = None, default: int = 1) -> int:

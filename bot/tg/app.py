@@ -1,4 +1,10 @@
-"""Build and run the Telegram application: every handler is wired up here, in one place."""
+"""Build and run the Telegram application: every handler is wired up here, in one place.
+
+Reliability, also wired up here: every arriving update is recorded in the update ledger before
+Telegram is told it arrived and marked handled after its answer (bot/tg/ledger.py), so a restart
+loses none and repeats none; updates are handled concurrently across people and chats, in order
+within one; failed Bot API calls are retried (bot/tg/delivery.py).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,6 @@ from urllib.parse import urlparse
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -34,8 +39,10 @@ from ..observability import IGNORED, Handled, ObservedRequest, Observer, configu
 from ..observability import RedactToken  # noqa: F401 - re-exported: it used to live here
 from ..store import Store, StoreError
 from . import curator, handlers, texts
+from .delivery import RetryingRateLimiter
 from .handlers import STATE_KEY, BotState
 from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
+from .ledger import ChatOrderedProcessor, Ledger, LedgerError, UpdateInbox
 from .memory import Memory
 
 log = logging.getLogger(__name__)
@@ -63,27 +70,33 @@ def build_application(
     memory: Memory | None = None,
     observer: Observer | None = None,
     store: Store | None = None,
+    ledger: Ledger | None = None,
 ) -> Application:
     """The bot, ready to `initialize()`; `request` replaces the HTTP layer (tests); `store`
-    records questions and feedback (None: nothing is recorded)."""
+    records questions and feedback (None: nothing is recorded); `ledger` keeps the updates
+    received and handled (None: an in-memory one)."""
     observer = observer or Observer()
+    ledger = ledger or Ledger.open(None)
     # Every Bot API call goes through ObservedRequest, which notes successful contact for /healthz.
-    # Without `request`, these are the library's own defaults (a pool for calls, one for getUpdates).
-    calls = ObservedRequest(request or HTTPXRequest(connection_pool_size=256), observer.contact)
-    polls = calls if request else ObservedRequest(HTTPXRequest(connection_pool_size=1), observer.contact)
+    # Without `request`: a pool for calls, one for getUpdates, with FACTBOT_API_TIMEOUT_SECONDS.
+    timeouts = {f"{kind}_timeout": float(settings.api_timeout_seconds) for kind in ("connect", "read", "write")}
+    calls = ObservedRequest(request or HTTPXRequest(connection_pool_size=256, **timeouts), observer.contact)
+    polls = calls if request else ObservedRequest(HTTPXRequest(connection_pool_size=1, **timeouts), observer.contact)
     builder = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.api_base_url)
         .request(calls)
         .get_updates_request(polls)
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(RetryingRateLimiter())
+        .update_queue(UpdateInbox(ledger))
+        .concurrent_updates(ChatOrderedProcessor(ledger))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
         .post_init(on_start)
         .post_shutdown(on_shutdown)
     )
     application = builder.build()
-    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings), observer, store)
+    application.bot_data[STATE_KEY] = BotState(kb, settings, memory or Memory(settings), observer, store, ledger=ledger)
 
     new = filters.UpdateType.MESSAGE
     add = application.add_handler
@@ -168,9 +181,11 @@ def observed(callback: Callback) -> Callback:
 
 
 async def on_start(application: Application) -> None:
-    """post_init: SIGHUP reloads the knowledge; the health server (when FACTBOT_HEALTH_PORT is
-    set); then the command menu."""
+    """post_init: the updates a killed bot left unhandled are queued again (or given up with
+    FACTBOT_DROP_PENDING_UPDATES); SIGHUP reloads the knowledge; the health server (when
+    FACTBOT_HEALTH_PORT is set); then the command menu."""
     st: BotState = application.bot_data[STATE_KEY]
+    await replay_unhandled(application)
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, curator.on_sighup, application)
     except (AttributeError, NotImplementedError, RuntimeError, ValueError):  # no SIGHUP (Windows), or not the main thread
@@ -196,6 +211,26 @@ async def on_shutdown(application: Application) -> None:
         pass
     if st.store is not None:
         await asyncio.to_thread(st.store.close)
+    if st.ledger is not None:
+        await asyncio.to_thread(st.ledger.close)
+
+
+async def replay_unhandled(application: Application) -> None:
+    """Queue the updates that arrived before a restart and were never handled (they are already
+    confirmed to Telegram, which will not send them again)."""
+    st: BotState = application.bot_data[STATE_KEY]
+    inbox = application.update_queue
+    if st.ledger is None or not isinstance(inbox, UpdateInbox):
+        return
+    try:
+        if st.settings.drop_pending_updates:
+            dropped = await st.ledger.run(st.ledger.drop_pending)
+            if dropped:
+                log.info("FACTBOT_DROP_PENDING_UPDATES: %d updates left unhandled before the restart are skipped", dropped)
+            return
+        await inbox.replay(application.bot)
+    except Exception as exc:  # noqa: BLE001 - a broken ledger must not stop the bot
+        log.warning("could not replay the updates left unhandled before the restart: %s", type(exc).__name__)
 
 
 async def _heartbeat(application: Application, every: float = HEARTBEAT_SECONDS) -> None:
@@ -232,9 +267,26 @@ async def set_commands(application: Application) -> None:
         log.warning("could not set the command menu: %s", exc)
 
 
+WEBHOOK_MAX_BODY = 1024 * 1024  # bytes; an update is a few kB (deploy/nginx.conf: client_max_body_size 1m)
+WEBHOOK_HEADER_SECONDS = 60.0  # a connection that sends no complete request head for this long is closed
+WEBHOOK_BODY_SECONDS = 10.0  # and one that takes longer than this to send its body
+
+
+def limit_webhook_server() -> None:
+    """python-telegram-bot serves webhooks with tornado's HTTPServer and tornado's defaults
+    (bodies up to 100 MB, read whole before the secret is checked; an hour for a request head).
+    Make every HTTPServer of this process (there is only that one) refuse a body over
+    WEBHOOK_MAX_BODY from its Content-Length, before reading it, and drop slow senders."""
+    from tornado.httpserver import HTTPServer
+
+    HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY, idle_connection_timeout=WEBHOOK_HEADER_SECONDS,
+                         body_timeout=WEBHOOK_BODY_SECONDS)
+
+
 def webhook_options(settings: Settings) -> dict:
     """Where to listen and what to tell Telegram: the local server serves the URL's path, and
     every update must carry the secret (Telegram's X-Telegram-Bot-Api-Secret-Token header)."""
+    limit_webhook_server()
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
@@ -256,7 +308,7 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
         print(problem, file=sys.stderr)
         return 2
     configure_logging(settings)
-    application = build_application(settings, kb, store=open_store(settings))
+    application = build_application(settings, kb, store=open_store(settings), ledger=open_ledger(settings))
     log.info("factbot starting: %d intents, knowledge %s, %s%s", len(kb.intents), kb.version,
              "webhook" if settings.webhook_url else "long polling",
              f", health on {settings.health_listen}:{settings.health_port}" if settings.health_port else "")
@@ -306,3 +358,15 @@ def open_store(settings: Settings) -> Store | None:
         return None
     log.info("recording questions in %s (kept %d days)", path, settings.retention_days)
     return store
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The update ledger in FACTBOT_STATE_DIR; in memory without one, or when the file cannot be
+    opened (with a warning: a restart may then lose or repeat updates)."""
+    path = settings.ledger_path()
+    if path is not None:
+        try:
+            return Ledger.open(path)
+        except LedgerError as exc:
+            log.warning("keeping the update ledger in memory: %s", exc)
+    return Ledger.open(None)

@@ -167,10 +167,15 @@ def on_sighup(application: Application) -> None:
 
 
 # -- following --------------------------------------------------------------------------------
+def _short_topic(topic: str, limit: int = 64) -> str:
+    """A topic word as typed, short enough to repeat in a reply (intent ids are far shorter)."""
+    return topic if len(topic) <= limit else topic[:limit] + "…"
+
+
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/follow [topic]: send this chat what changes on a topic (an intent id, or "all"; default all)."""
     st, lang, chat = state(context), _lang(context, update), update.effective_chat
-    topic = (context.args[0].strip().lower() if context.args else ALL)
+    topic = _short_topic(context.args[0].strip().lower()) if context.args else ALL
     if not await _may_manage(update, context):
         return None
     if st.store is None:
@@ -188,7 +193,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unfollow [topic]: stop following a topic, or everything."""
     st, lang, chat = state(context), _lang(context, update), update.effective_chat
-    topic = context.args[0].strip().lower() if context.args else None
+    topic = _short_topic(context.args[0].strip().lower()) if context.args else None
     if not await _may_manage(update, context):
         return None
     if st.store is None:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from telegram import Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -41,6 +41,7 @@ from .keyboards import (
     topics_keyboard,
     with_feedback,
 )
+from .ledger import Ledger
 from .memory import Memory, Verdict
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ INLINE_CACHE_SECONDS = 300
 class BotState:
     """What the handlers share: the knowledge base (swapped whole on reload: one reference,
     replaced by `bot.tg.curator.reload_knowledge`), settings, memory, the observer (counters,
-    API contact) the health server reads, the question store (None: nothing is recorded), and
-    whether operators paused answering."""
+    API contact) the health server reads, the question store (None: nothing is recorded), the
+    update ledger (bot/tg/ledger.py), and whether operators paused answering."""
 
     kb: KnowledgeBase
     settings: Settings
@@ -64,6 +65,7 @@ class BotState:
     paused: bool = False
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     notifying: asyncio.Task | None = None  # the last reload's follower notifications
+    ledger: Ledger | None = None  # updates received and handled (bot/tg/ledger.py)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
@@ -150,7 +152,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | 
         return None
     if _surface(update.effective_chat) == GROUP and not await _may_reply(update, context, query_notice=True):
         return None
-    await query.answer()
+    await acknowledge(query)
     return await _send_intent(update, context, intent, quote=False, lang=lang)
 
 
@@ -181,6 +183,15 @@ async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------
+async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner. A 400 here means the query was already answered (a retried
+    call Telegram had executed) or has expired: the answer itself still matters, so go on."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        log.info("button not acknowledged: %s", exc)
+
+
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> Reply | str | None:
     st, message, chat = state(context), update.effective_message, update.effective_chat
     addressed = addressing(message, context.bot.username, context.bot.id)
@@ -275,7 +286,7 @@ async def _may_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, query_n
         return True
     notice = st.kb.text("tg_rate_limited", _lang(context, update))
     if query_notice:
-        await update.callback_query.answer(notice)
+        await acknowledge(update.callback_query, notice)
     elif verdict is Verdict.NOTICE:
         await update.effective_message.reply_text(notice, do_quote=True)
     return False

@@ -42,6 +42,8 @@ def privacy(kb: KnowledgeBase, settings: Settings, lang: str) -> str:
     minutes = settings.context_seconds / 60
     recorded = (kb.text("tg_privacy_recorded", lang, days=settings.retention_days) if settings.db_path()
                 else kb.text("tg_privacy_not_recorded", lang))
+    if settings.ledger_path():  # bot/tg/ledger.py: each update until it is handled
+        recorded += " " + kb.text("tg_privacy_ledger", lang)
     return kb.text("tg_privacy", lang, minutes=f"{minutes:g}", recorded=recorded)
 
 

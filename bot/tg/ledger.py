@@ -1,0 +1,370 @@
+"""Which updates arrived and which were handled, kept on disk: a restart loses none and
+handles none twice.
+
+Telegram sends an update until the bot confirms it, and the bot confirms it with its next
+getUpdates (in webhook mode: with the HTTP 200 to Telegram's POST). python-telegram-bot sends
+that next getUpdates as soon as the update is queued, long before it is answered, so a bot
+killed in between would lose the update; and an update Telegram sends again (it was never
+confirmed) would be answered twice. Hence:
+
+1. `UpdateInbox` is the application's update queue. Its `put` writes each arriving update to
+   the ledger, committed, *before* queueing it, so before Telegram can be told it arrived. An
+   update the ledger already has is not queued again: Telegram sent it twice, or it was handled
+   (or is waiting, see 3) since an earlier start.
+2. `ChatOrderedProcessor` runs the handlers, concurrently for different people and chats, in
+   order for one person in one chat, and marks each update handled once its handlers finished:
+   answered, ignored, or failed and apologised for (design rule 12: never again).
+3. At start, `replay` queues the updates that arrived but were never handled (the bot was
+   killed), oldest first. One that was replayed MAX_REPLAYS times and still never finished
+   (does it crash the bot?) is given up, with a warning.
+
+The ledger is an SQLite file (`updates.sqlite3` in FACTBOT_STATE_DIR) in WAL mode with every
+commit synced to disk; without a state dir it is an in-memory SQLite database: a second delivery
+is still recognised, but a restart forgets everything. One worker thread does all the writing,
+so that disk syncs never hold up the event loop, and commits what queued up meanwhile together
+(group commit): under load, many updates share one sync. An update is kept whole only until it is
+handled, with people's names blanked (nothing needs them); after that only its id and times, for
+KEEP_HANDLED_SECONDS (Telegram re-sends an unconfirmed update for at most a day).
+
+What this cannot do: tell whether an answer was sent when the bot is killed after Telegram
+executed the sendMessage and before the ledger recorded the update as handled (a few
+milliseconds). Such an update is handled again after the restart; see bot/tg/delivery.py for
+why "perhaps twice" is chosen over "perhaps never".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Hashable, TypeVar
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+MAX_REPLAYS = 3  # starts that may retry an update that never finished, before it is given up
+MAX_PENDING_SECONDS = 86400.0  # Telegram keeps an update for a day; older ones are not replayed
+KEEP_HANDLED_SECONDS = 2 * 86400.0  # ids of handled updates, to recognise a second delivery
+PRUNE_EVERY = 1000  # handled updates between two prunings
+MAX_CONCURRENT = 32  # updates handled at the same time (different people or chats)
+MAX_IN_FLIGHT = 4096  # updates queued in the processor, waiting for their turn included
+MAX_GROUP = 500  # calls committed together at most
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY,
+    received REAL NOT NULL,             -- Unix time it arrived
+    handled REAL,                       -- Unix time its handlers finished; NULL: not yet
+    replays INTEGER NOT NULL DEFAULT 0, -- starts that queued it again
+    payload TEXT                        -- the update as JSON until handled, names blanked; then NULL
+);
+CREATE INDEX IF NOT EXISTS updates_pending ON updates (handled, update_id);
+PRAGMA user_version = 1;
+"""
+
+T = TypeVar("T")
+
+
+class LedgerError(Exception):
+    """The ledger file cannot be opened; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LedgerSummary:
+    received: int
+    handled: int
+    pending: int
+
+
+class Ledger:
+    """The update ledger in SQLite. The blocking methods are thread-safe, each one transaction;
+    from the event loop, `run` queues them for the worker thread, which commits the calls queued
+    together in one transaction."""
+
+    def __init__(self, path: Path | None = None, clock: Callable[[], float] = time.time):
+        self.path = path
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._in_tx = False
+        self._since_prune = 0
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._con = sqlite3.connect(str(path) if path else ":memory:", timeout=5.0, isolation_level=None,
+                                    check_same_thread=False)
+        if path is not None:
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=FULL")  # each commit is on disk before we go on
+        self._con.execute("PRAGMA secure_delete=ON")  # a handled update's text is overwritten, not just unlinked
+        self._con.executescript(SCHEMA)
+        self.prune()
+
+    @classmethod
+    def open(cls, path: Path | None, clock: Callable[[], float] = time.time) -> "Ledger":
+        """The ledger at `path` (created if needed), or in memory for None; LedgerError if impossible."""
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            return cls(path, clock)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"update ledger {path}: {exc}") from None
+
+    @property
+    def durable(self) -> bool:
+        return self.path is not None
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """One transaction, or a part of the one the worker has open."""
+        with self._lock:
+            if self._in_tx:
+                yield self._con
+                return
+            self._con.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+            try:
+                yield self._con
+            except BaseException:
+                self._in_tx = False
+                self._con.execute("ROLLBACK")
+                raise
+            self._in_tx = False
+            self._con.execute("COMMIT")
+
+    # -- blocking calls ---------------------------------------------------------------------
+    def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Record an arriving update; False when it was already recorded (a second delivery)."""
+        text = json.dumps(blank_names(payload), ensure_ascii=False, separators=(",", ":"))
+        with self._transaction() as con:
+            cursor = con.execute("INSERT OR IGNORE INTO updates (update_id, received, payload) VALUES (?, ?, ?)",
+                                 (update_id, self.clock(), text))
+            return cursor.rowcount == 1
+
+    def handled(self, update_id: int) -> None:
+        """Its handlers finished: forget the update itself, keep the id."""
+        with self._transaction() as con:
+            con.execute("UPDATE updates SET handled = ?, payload = NULL WHERE update_id = ? AND handled IS NULL",
+                        (self.clock(), update_id))
+            self._since_prune += 1
+            if self._since_prune >= PRUNE_EVERY:
+                self.prune()
+
+    def take_pending(self) -> list[dict[str, Any]]:
+        """The updates that arrived but were never handled, oldest first, counted as replayed once
+        more; those replayed MAX_REPLAYS times already, or older than a day, are given up."""
+        now = self.clock()
+        with self._transaction() as con:
+            rows = con.execute("SELECT update_id, received, replays, payload FROM updates "
+                               "WHERE handled IS NULL ORDER BY update_id").fetchall()
+            out, given_up = [], []
+            for update_id, received, replays, payload in rows:
+                if replays >= MAX_REPLAYS or now - received > MAX_PENDING_SECONDS or payload is None:
+                    given_up.append(update_id)
+                else:
+                    out.append(json.loads(payload))
+            con.execute("UPDATE updates SET replays = replays + 1 WHERE handled IS NULL")
+            con.executemany("UPDATE updates SET handled = ?, payload = NULL WHERE update_id = ?",
+                            [(now, i) for i in given_up])
+        for update_id in given_up:
+            log.warning("update %s was never handled (replayed %d times, or older than a day): giving it up",
+                        update_id, MAX_REPLAYS)
+        return out
+
+    def drop_pending(self) -> int:
+        """Give up every update not yet handled (FACTBOT_DROP_PENDING_UPDATES); how many."""
+        with self._transaction() as con:
+            return con.execute("UPDATE updates SET handled = ?, payload = NULL WHERE handled IS NULL",
+                               (self.clock(),)).rowcount
+
+    def prune(self) -> int:
+        """Forget handled updates older than KEEP_HANDLED_SECONDS; how many."""
+        with self._transaction() as con:
+            self._since_prune = 0
+            return con.execute("DELETE FROM updates WHERE handled IS NOT NULL AND handled < ?",
+                               (self.clock() - KEEP_HANDLED_SECONDS,)).rowcount
+
+    def summary(self) -> LedgerSummary:
+        with self._lock:
+            received, pending = self._con.execute(
+                "SELECT COUNT(*), COUNT(*) - COUNT(handled) FROM updates").fetchone()
+        return LedgerSummary(received, received - pending, pending)
+
+    def close(self) -> None:
+        """Finish the queued calls, then close the database."""
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join()
+            self._worker = None
+        with self._lock:
+            self._con.close()
+
+    # -- from the event loop ----------------------------------------------------------------
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """Run one of the blocking calls on the worker thread; its result once committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="factbot-ledger", daemon=True)
+            self._worker.start()
+        self._jobs.put((call, args, future, loop))
+        return await future
+
+    def _work(self) -> None:
+        """The worker: take every call queued, run them in one transaction, commit, report."""
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            group = [job]
+            while len(group) < MAX_GROUP:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._jobs.put(None)  # stop after this group
+                    break
+                group.append(job)
+            outcomes: list[tuple[bool, Any]] = []
+            try:
+                with self._transaction():
+                    for call, args, _, _ in group:
+                        try:
+                            outcomes.append((True, call(*args)))
+                        except Exception as exc:  # noqa: BLE001 - reported to its caller
+                            outcomes.append((False, exc))
+            except Exception as exc:  # noqa: BLE001 - the commit failed: every call in the group did
+                outcomes = [(False, exc)] * len(group)
+            for (_, _, future, loop), (ok, value) in zip(group, outcomes):
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                    loop.call_soon_threadsafe(_settle, future, ok, value)
+
+
+def _settle(future: asyncio.Future, ok: bool, value: Any) -> None:
+    if future.done():  # its caller was cancelled
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def read_summary(path: Path) -> LedgerSummary:
+    """The counts in a ledger file another process may be writing (tests, operators)."""
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)) as con:
+        received, pending = con.execute("SELECT COUNT(*), COUNT(*) - COUNT(handled) FROM updates").fetchone()
+    return LedgerSummary(received, received - pending, pending)
+
+
+def blank_names(payload: Any) -> Any:
+    """The update with every person's name and username blanked (ids and language stay: the
+    handlers need those, never a name)."""
+    if isinstance(payload, list):
+        return [blank_names(v) for v in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = {k: blank_names(v) for k, v in payload.items()}
+    person = ("is_bot" in out and not out["is_bot"]) or out.get("type") == "private"
+    if person:
+        for key in ("last_name", "username"):
+            out.pop(key, None)
+        if "first_name" in out:
+            out["first_name"] = ""
+    return out
+
+
+class UpdateInbox(asyncio.Queue):
+    """The application's update queue: an update is recorded in the ledger before it is queued,
+    and one the ledger already has is not queued again. Anything else passes straight through."""
+
+    def __init__(self, ledger: Ledger):
+        super().__init__()
+        self.ledger = ledger
+        self.repeats = 0  # deliveries recognised as repeats
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update):
+            try:
+                new = await self.ledger.run(self.ledger.receive, item.update_id, item.to_dict())
+            except (sqlite3.Error, OSError, ValueError) as exc:  # a full disk must not cost an answer
+                log.warning("update %s not recorded in the ledger (%s): a restart may lose or repeat it",
+                            item.update_id, type(exc).__name__)
+                new = True
+            if not new:
+                self.repeats += 1
+                log.info("update %s arrived again and is skipped: it was received before", item.update_id)
+                return
+        await super().put(item)
+
+    async def replay(self, bot: Any) -> int:
+        """Queue the updates that arrived before a restart and were never handled; how many."""
+        pending = await self.ledger.run(self.ledger.take_pending)
+        for payload in pending:
+            await super().put(Update.de_json(payload, bot))
+        if pending:
+            log.info("handling %d updates that arrived before the restart but were not handled", len(pending))
+        return len(pending)
+
+
+def lane(update: object) -> Hashable:
+    """Updates in one lane are handled one after another: one person in one chat (their
+    follow-ups need the earlier answer), a channel, or an inline user."""
+    if not isinstance(update, Update):
+        return None
+    chat, user = update.effective_chat, update.effective_user
+    return (chat.id if chat else None, user.id if user else None)
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Handles updates concurrently, at most `concurrency` at a time, but those of one lane in the
+    order they arrived; then marks each handled in the ledger. A slow or failing answer to one
+    person (retries, a flood of messages) does not hold up anyone else."""
+
+    def __init__(self, ledger: Ledger, concurrency: int = MAX_CONCURRENT):
+        super().__init__(MAX_IN_FLIGHT)
+        self.ledger = ledger
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lanes: dict[Hashable, asyncio.Lock] = {}
+        self._users: Counter = Counter()
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = lane(update)
+        lock = self._lanes.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                async with self._slots:
+                    await coroutine
+        except Exception:  # the application logs handler errors itself; this is the framework failing
+            await self._handled(update)
+            raise
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._lanes[key]
+        await self._handled(update)
+
+    async def _handled(self, update: object) -> None:
+        if not isinstance(update, Update):
+            return
+        try:
+            await self.ledger.run(self.ledger.handled, update.update_id)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("update %s not marked handled in the ledger (%s): a restart may handle it again",
+                        update.update_id, type(exc).__name__)
