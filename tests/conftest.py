@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,3 +17,12 @@ TODAY = date(2026, 11, 25)  # fixed, so staleness wording is stable
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return load(ROOT)
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the bundled data; errors then name files relative to it."""
+    for name in ("knowledge", "intents", "locales"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

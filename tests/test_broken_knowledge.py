@@ -422,15 +422,6 @@ def variant_used_by_two_names(root):
 
 
 # -- the tests ------------------------------------------------------------------------------------
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the bundled data; errors then name files relative to it."""
-    for name in ("knowledge", "intents", "locales"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def refused(root: Path) -> list[str]:
     """Load `root`: it must raise KnowledgeError (no other exception) with located errors."""
     try:

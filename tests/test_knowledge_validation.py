@@ -9,7 +9,6 @@ so the tests do not depend on where things happen to sit in the bundled data.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ INTENT = "homs_prison"  # a contract intent used as the guinea pig for intent fi
 
 
 # -- helpers ------------------------------------------------------------------------------
-@pytest.fixture
-def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the bundled data; errors then name files relative to it."""
-    for name in ("knowledge", "intents", "locales"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def errors_of(root: Path) -> list[str]:
     """Load `root`, expect a KnowledgeError, and check every error is `file:line: message`."""
     with pytest.raises(KnowledgeError) as info:
