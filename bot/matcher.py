@@ -13,7 +13,6 @@ scores: too low, or not clearly above the out-of-scope examples (intents/out_of_
 from __future__ import annotations
 
 import copy
-import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -34,7 +33,10 @@ SCRIPT_GROUP = {"en": "lat", "ar": "ar", "ru": "cyr", "uk": "cyr"}  # example la
 OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years stands for
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
-NEAREST = 60  # examples scored in full by token_sort_ratio; the rest are bounded
+POOL_BUDGET = 400  # examples in the pool a question is compared with (more when its rarest word has more)
+NEAREST = 32  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
+NEGATIVE_NEAREST = 12  # out-of-scope examples scored in full (they have an index of their own)
+RARE = 32  # and the examples sharing the question's rarest words, if that few
 MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
@@ -84,52 +86,116 @@ class _Canon:
 
 
 class _ExampleIndex:
-    """Canonical example texts, stored intent by intent, with an inverted index."""
+    """Canonical example texts with an inverted index, so a question is compared with the
+    examples that share its rarest words rather than with all of them."""
 
     def __init__(self, pairs: list[tuple[str, str]]):
+        # One entry per distinct (intent, text); the same text under two intents stays twice.
+        pairs = list(dict.fromkeys(pairs))
         self.intents = [iid for iid, _ in pairs]
         self.texts = [text for _, text in pairs]
         self.sorted_texts = [" ".join(sorted(text.split())) for text in self.texts]
-        # Inverted index over telling words (not the ones in a large share of the examples).
-        freq = Counter(tok for text in self.texts for tok in set(text.split()))
-        cap = max(20, len(self.texts) // 12)
-        common = {tok for tok, n in freq.items() if n > cap}
         postings: dict[str, list[int]] = defaultdict(list)
         for idx, text in enumerate(self.texts):
-            for tok in set(text.split()) - common:
+            for tok in set(text.split()):
                 postings[tok].append(idx)
-        self.postings = dict(postings)
+        self.postings = {tok: tuple(ids) for tok, ids in postings.items()}
 
-    def candidates(self, tokens: tuple[str, ...]) -> list[int]:
-        """Examples that share a telling word (one not in a large share of examples)."""
+    def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
+        """The examples sharing a name the question mentions, or one of its rarest words (as
+        many words as fit POOL_BUDGET); and the few sharing its very rarest words (RARE).
+
+        A word in fewer examples says more: rare words are taken first, and a common word
+        ("the", "is") only joins while the pool is small. An example outside the pool shares
+        none of the question's names and none of its rare words: it cannot be a close match.
+        """
         found: set[int] = set()
-        for tok in set(tokens):
-            found.update(self.postings.get(tok, ()))
-        return sorted(found)
+        rare: list[int] = []
+        postings = self.postings
+        for cid in canon.concepts + canon.unknown:
+            found.update(postings.get(cid, ()))
+        for tok in sorted(set(canon.tokens), key=lambda t: len(postings.get(t, ()))):
+            ids = postings.get(tok)
+            if not ids:
+                continue
+            if len(rare) + len(ids) <= RARE:
+                rare.extend(ids)
+            if found and len(found) + len(ids) > POOL_BUDGET:
+                break
+            found.update(ids)
+        return list(found), rare
 
-    def fuzzy(self, canon: "_Canon", w: "Weights") -> tuple[dict[int, float], float]:
-        """Similarity in [0, 1] of the question to its nearest examples, and a bound for the rest.
+    def fuzzy(self, canon: "_Canon", w: "Weights", exhaustive: bool = False, limit: int = 0
+              ) -> tuple[dict[int, float], float]:
+        """Similarity in [0, 1] of the question to its nearest examples, and a fill for the rest.
 
-        A blend of rapidfuzz's token_sort_ratio (computed as plain `ratio` on pre-sorted
-        words: the same thing, five times faster) and token_set_ratio. Only the examples
-        nearest by token_sort_ratio, and those sharing a telling word with the question, are
-        scored in full; every other example is bounded by the weakest of the nearest ones,
-        so none of them could have been the best match.
+        A blend of rapidfuzz's token_sort_ratio (computed as plain `ratio` on pre-sorted words:
+        the same thing, five times faster) and token_set_ratio (slow: only for the NEAREST
+        examples by token_sort among the pool). `exhaustive` scores every example in full, the
+        reference that pruning is measured against (benchmarks/).
         """
         query = " ".join(sorted(canon.tokens))
-        nearest = process.extract(query, self.sorted_texts, scorer=fuzz.ratio, limit=NEAREST)
-        sort_scores = {idx: score for _, score, idx in nearest}
-        floor = nearest[-1][1] if len(nearest) == NEAREST else 0.0
-        wanted = sorted(set(sort_scores) | set(self.candidates(canon.tokens)))
-        texts = [self.texts[k] for k in wanted]
-        scores: dict[int, float] = {}
-        for _, set_score, pos in process.extract(canon.text, texts, scorer=fuzz.token_set_ratio, limit=None):
-            idx = wanted[pos]
-            sort_score = sort_scores.get(idx)
-            if sort_score is None:  # not among the nearest: ratio is at most the floor
-                sort_score = min(floor, fuzz.ratio(query, self.sorted_texts[idx]))
-            scores[idx] = (w.sort_share * sort_score + w.set_share * set_score) / 100
-        return scores, floor / 100
+        ids, rare = (range(len(self.texts)), []) if exhaustive else self.pool(canon)
+        sorted_texts = self.sorted_texts
+        limit = limit or NEAREST
+        nearest = process.extract(query, [sorted_texts[i] for i in ids], scorer=fuzz.ratio,
+                                  limit=None if exhaustive else limit)
+        # Examples sharing the question's rarest words are scored in full even when their
+        # word order looks far off: "кто такой хафез асад" is about the statue's Hafez.
+        near = {ids[pos]: score for _, score, pos in nearest}
+        for idx in rare:
+            if idx not in near:
+                near[idx] = fuzz.ratio(query, sorted_texts[idx])
+        texts = self.texts
+        near_ids = list(near)
+        set_scores = process.extract(canon.text, [texts[idx] for idx in near_ids], scorer=fuzz.token_set_ratio, limit=None)
+        sort_scores = [near[idx] for idx in near_ids]
+        scores = {near_ids[pos]: (w.sort_share * sort_scores[pos] + w.set_share * set_score) / 100
+                  for _, set_score, pos in set_scores}
+        floor = 0.0 if exhaustive or len(nearest) < limit else nearest[-1][1] / 100
+        return scores, floor
+
+
+class _NearIndex:
+    """Strings kept by script and length, so that a look-up for the nearest one within k edits
+    compares only with those that could be: a string of another length differs by more, and an
+    Arabic or Cyrillic word shares no letter with a Latin one. The answer is the one a scan of
+    the whole sorted list would give (nearest, then first in alphabetical order)."""
+
+    def __init__(self, strings):
+        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for text in sorted(set(strings)):
+            buckets[(_script_class(text), len(text))].append(text)
+        self._buckets = dict(buckets)
+        self._classes = sorted({cls for cls, _ in buckets})
+
+    def __bool__(self) -> bool:
+        return bool(self._buckets)
+
+    def nearest(self, text: str, limit: int) -> str | None:
+        cls = _script_class(text)
+        classes = (cls, "mixed") if cls != "mixed" else self._classes
+        best: tuple[float, str] | None = None
+        for group in classes:
+            for size in range(len(text) - limit, len(text) + limit + 1):
+                strings = self._buckets.get((group, size))
+                if strings:
+                    found = process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=limit)
+                    if found and (best is None or (found[1], found[0]) < best):
+                        best = (found[1], found[0])
+        return best[1] if best else None
+
+
+_ONE_SCRIPT = {"ar": re.compile(r"[\u0600-\u06ff\s]+"), "cyr": re.compile(r"[\u0400-\u04ff\s]+")}
+
+
+def _script_class(text: str) -> str:
+    if text.isascii():
+        return "lat"
+    for name, pattern in _ONE_SCRIPT.items():
+        if pattern.fullmatch(text):
+            return name
+    return "mixed"
 
 
 class Matcher:
@@ -160,11 +226,12 @@ class Matcher:
                     if concept.kind != "topic":  # topic words are ordinary words: exact only
                         fuzzy_ok.add(key)
         # Variants by word count, for typo-tolerant lookup ("dier ez zor", "alepo").
-        self._fuzzy_variants: dict[int, list[str]] = defaultdict(list)
+        by_size: dict[int, list[str]] = defaultdict(list)
         for key in fuzzy_ok:
             joined = " ".join(key)
             if len(joined.replace(" ", "")) >= 4:
-                self._fuzzy_variants[len(key)].append(joined)
+                by_size[len(key)].append(joined)
+        self._fuzzy_variants = {size: _NearIndex(variants) for size, variants in by_size.items()}
 
         # Vocabulary of the raw examples, so a real word is never "corrected" into a name.
         raw_vocab: set[str] = set()
@@ -175,29 +242,37 @@ class Matcher:
             for ex in intent.examples:
                 raw_vocab.update(normalize(ex.text).split())
         self._vocab = raw_vocab | COMMON_WORDS
-        self._spell_targets = sorted(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
+        self._spell_targets = _NearIndex(w for w in raw_vocab if len(w) >= 4 and w.isalpha())
+        # Word-level caches: the same misspelt words and names come back in many questions.
         self._spell_cache: dict[str, str | None] = {}
+        self._name_cache: dict[tuple[str, ...], tuple[int, str | None]] = {}
 
         intent_tokens: dict[str, Counter] = defaultdict(Counter)
         # Per intent and language: how many examples, and how many use each word.
         lang_tokens: dict[tuple[str, str], Counter] = defaultdict(Counter)
         lang_examples: Counter = Counter()
         grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        negative_pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
         exact: dict[str, set[str]] = defaultdict(set)
         for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
                 if not canon.text:
                     continue
-                grouped[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                into = negative_pairs if intent.id == NEGATIVE else grouped
+                into[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                into[ALL].append((intent.id, canon.text))
                 exact[canon.text].add(intent.id)
-                grouped[ALL].append((intent.id, canon.text))
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
                 lang_examples[(intent.id, ex.lang)] += 1
         # A question is compared with the examples written in its own script (and all of
         # them when its script cannot tell): as accurate, and several times faster.
         self._indexes = {group: _ExampleIndex(pairs) for group, pairs in grouped.items()}
+        self._negative_indexes = {group: _ExampleIndex(pairs) for group, pairs in negative_pairs.items()}
+        self._order = {iid: n for n, iid in enumerate(self._all_intents)}  # ties go to the first listed
+        self._named = {i.id: (frozenset(i.entities), frozenset(i.allows)) for i in self._all_intents.values()}
+        self._exhaustive = False
         # A question that is word for word one intent's example is that intent (or, for an
         # out-of-scope example, none), whatever the scores say.
         self._exact = {text: next(iter(owners)) for text, owners in exact.items() if len(owners) == 1}
@@ -216,12 +291,10 @@ class Matcher:
             words = intent_word[iid]
             for tok, cnt in counts.items():
                 words[tok] = max(words.get(tok, 0.0), min(1.0, 4 * cnt / lang_examples[(iid, lang)]))
-        # The same, word first: for each word, the intents using it and its weight for each.
-        by_word: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for iid, words in intent_word.items():
-            for tok, share in words.items():
-                by_word[tok].append((iid, self._idf[tok] * share))
-        self._word_weights = dict(by_word)
+        # Intent by intent, each word's weight: looked up only for the intents a question's
+        # nearest examples belong to, so the cost does not grow with the number of intents.
+        self._word_weights = {iid: {tok: self._idf[tok] * share for tok, share in words.items()}
+                              for iid, words in intent_word.items()}
 
     # -- canonicalisation ---------------------------------------------------------------
     def _canonicalise(self, normalized: str) -> _Canon:
@@ -290,8 +363,8 @@ class Matcher:
         if word in self._spell_cache:
             return self._spell_cache[word]
         limit = 1 if len(word) <= 6 else 2
-        found = process.extractOne(word, self._spell_targets, scorer=OSA.distance, score_cutoff=limit)
-        fixed = found[0] if found and (len(word) > 5 or found[0][0] == word[0]) else None
+        found = self._spell_targets.nearest(word, limit)
+        fixed = found if found and (len(word) > 5 or found[0] == word[0]) else None
         if len(self._spell_cache) > 50_000:
             self._spell_cache.clear()
         self._spell_cache[word] = fixed
@@ -309,6 +382,15 @@ class Matcher:
         """
         if words[i] in self._vocab or words[i].isdigit():
             return 1, None
+        key = tuple(words[i : i + 3])
+        found = self._name_cache.get(key)
+        if found is None:
+            if len(self._name_cache) > 50_000:
+                self._name_cache.clear()
+            found = self._name_cache[key] = self._nearest_name(words, i)
+        return found
+
+    def _nearest_name(self, words: list[str], i: int) -> tuple[int, str | None]:
         for size in range(min(3, len(words) - i), 0, -1):
             chunk = words[i : i + size]
             phrase = " ".join(chunk)
@@ -316,10 +398,9 @@ class Matcher:
             if letters < 4 or not self._fuzzy_variants.get(size):
                 continue
             limit = 1 if letters <= 7 else 2
-            found = process.extractOne(phrase, self._fuzzy_variants[size], scorer=OSA.distance, score_cutoff=limit)
-            if not found:
+            variant = self._fuzzy_variants[size].nearest(phrase, limit)
+            if not variant:
                 continue
-            variant = found[0]
             if letters <= 5 and variant[0] != phrase[0]:
                 continue
             return size, self._phrases[tuple(variant.split())]
@@ -338,25 +419,37 @@ class Matcher:
             return "ar"
         return ALL
 
-    def _score(self, canon: _Canon, group: str = ALL) -> tuple[list[Scored], list[tuple[str, str, float]]]:
+    def _score(self, canon: _Canon, group: str = ALL, exhaustive: bool = False
+               ) -> tuple[list[Scored], list[tuple[str, str, float]]]:
+        """Every intent with an example near the question, scored and ranked (all intents when
+        `exhaustive`). An intent with none scores lower than those that have one."""
         w = self.weights
         fuzzy_best: dict[str, float] = {}
-        closest: list[tuple[str, str, float]] = []
-        index = self._indexes.get(group) or self._indexes.get(ALL)
-        if canon.text and index:
-            scores, floor = index.fuzzy(canon, w)
+        near: list[tuple[float, str, str]] = []
+        floor = 0.0
+        # The out-of-scope examples have an index of their own: how close the nearest of them
+        # are decides refusals, so they never compete with the intents' examples for a place.
+        for indexes, limit in ((self._indexes, NEAREST), (self._negative_indexes, NEGATIVE_NEAREST)):
+            index = indexes.get(group) or indexes.get(ALL)
+            if not (canon.text and index):
+                continue
+            scores, fill = index.fuzzy(canon, w, exhaustive, limit)
+            if indexes is self._indexes:
+                floor = fill
             by_intent: dict[str, list[float]] = defaultdict(list)
             for idx, value in scores.items():
                 by_intent[index.intents[idx]].append(value)
-            for iid in self._all_intents:
-                top = sorted(by_intent.get(iid, ()), reverse=True)[: w.top_k]
-                top += [floor] * (w.top_k - len(top))  # the unscored examples are at most this
+                near.append((value, index.intents[idx], index.texts[idx]))
+            for iid, values in by_intent.items():
+                top = sorted(values, reverse=True)[: w.top_k]
+                top += [fill] * (w.top_k - len(top))  # the unscored examples are at most this
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
-            seen: set[str] = set()
-            for idx in heapq.nlargest(20, scores, key=scores.__getitem__):
-                if index.texts[idx] not in seen:
-                    seen.add(index.texts[idx])
-                    closest.append((index.intents[idx], index.texts[idx], round(scores[idx], 3)))
+        closest: list[tuple[str, str, float]] = []
+        seen: set[str] = set()
+        for value, iid, text in sorted(near, key=lambda n: -n[0]):
+            if text not in seen:
+                seen.add(text)
+                closest.append((iid, text, round(value, 3)))
                 if len(closest) == 5:
                     break
 
@@ -366,32 +459,42 @@ class Matcher:
         present = set(canon.concepts)
         subjects = {c for c in present if self.concepts[c].kind in self.weights.penalised_kinds}
         off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"}
-        lexical: dict[str, float] = defaultdict(float)
-        for tok in tokens:
-            for iid, weight in self._word_weights.get(tok, ()):
-                lexical[iid] += weight
+        if exhaustive:
+            candidates = list(self._all_intents)
+        else:
+            candidates = list(fuzzy_best)
+            if NEGATIVE in self._all_intents and NEGATIVE not in fuzzy_best:
+                candidates.append(NEGATIVE)
+        empty: dict[str, float] = {}
+        zeros = [0.0] * len(tokens)
+        none = w.fuzzy * (0.5 * floor + 0.5 * floor)  # an intent with no example near the question
         ranked: list[Scored] = []
-        for iid, intent in self._all_intents.items():
-            score = w.fuzzy * fuzzy_best.get(iid, 0.0) + w.lexical * lexical.get(iid, 0.0) / total
+        for iid in candidates:
+            lexical = sum(map(self._word_weights.get(iid, empty).get, tokens, zeros))
+            score = w.fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
+            score += w.lexical * lexical / total
             if iid == NEGATIVE:
                 # Names and topics we know we lack are evidence for "no facts on that".
                 score += w.off_topic_penalty * bool(off_topic) + w.entity_bonus * bool(canon.unknown)
                 ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
                 continue
-            own = set(intent.entities)
-            score += w.entity_bonus * sum(self._specific[c] for c in present & own)
-            score -= w.entity_penalty * len(subjects - own - set(intent.allows))
-            if not (subjects & own):
+            own, allows = self._named[iid]
+            if present:
+                score += w.entity_bonus * sum(self._specific[c] for c in present & own)
+            if subjects:
+                score -= w.entity_penalty * len(subjects - own - allows)
+            if canon.strange and not (subjects & own):
                 score -= w.unknown_word_penalty * len(canon.strange)
-            if off_topic - set(intent.allows):
+            if off_topic and off_topic - allows:
                 score -= w.off_topic_penalty
             ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
-        ranked.sort(key=lambda s: -s.score)
+        order = self._order
+        ranked.sort(key=lambda s: (-s.score, order[s.intent]))
         return ranked, closest
 
     # -- decision -------------------------------------------------------------------------
     def _decide(self, question: str, normalized: str, canon: _Canon) -> Match:
-        ranked, closest = self._score(canon, self._group(question))
+        ranked, closest = self._score(canon, self._group(question), self._exhaustive)
         negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         th = self.thresholds
@@ -405,7 +508,9 @@ class Matcher:
             intent, reason = None, "out_of_scope_example"
         elif exact:
             intent, reason = exact, "example"
-            best = Scored(exact, max(ranked[0].score, next(s.score for s in ranked if s.intent == exact)))
+            best = Scored(exact, max(ranked[0].score, next((s.score for s in ranked if s.intent == exact), 0.0)))
+        elif not best.intent:
+            intent, reason = None, "low_score"  # no example shares a word with the question
         elif len(canon.tokens) == 1 and not canon.concepts:
             intent, reason = None, "too_vague"  # "why", "what": no example says just that
         elif self._near_miss(canon, best.intent):
@@ -494,6 +599,19 @@ class Matcher:
         """The same matcher (sharing its index) deciding with other thresholds."""
         other = copy.copy(self)
         other.thresholds = thresholds
+        return other
+
+    def clear_caches(self) -> None:
+        """Forget the words seen so far (benchmarks measure questions as if first seen)."""
+        self._spell_cache.clear()
+        self._name_cache.clear()
+        normalize.cache_clear()
+
+    def exhaustive(self) -> "Matcher":
+        """The same matcher scoring every example of every intent: the reference that the
+        pruned search is checked against (benchmarks/bench_growth.py)."""
+        other = copy.copy(self)
+        other._exhaustive = True
         return other
 
     def canonical(self, question: str) -> str:
