@@ -13,6 +13,7 @@ scores: too low, or not clearly above the out-of-scope examples (intents/out_of_
 from __future__ import annotations
 
 import copy
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -33,9 +34,10 @@ SCRIPT_GROUP = {"en": "lat", "ar": "ar", "ru": "cyr", "uk": "cyr"}  # example la
 OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years stands for
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
-POOL_BUDGET = 400  # examples in the pool a question is compared with (more when its rarest word has more)
-NEAREST = 32  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
-NEGATIVE_NEAREST = 12  # out-of-scope examples scored in full (they have an index of their own)
+POOL_BUDGET = 200  # examples in the pool a question is compared with (more when its rarest word has more) ...
+POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base
+NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
+NEGATIVE_NEAREST = 16  # out-of-scope examples scored in full (they have an index of their own)
 RARE = 32  # and the examples sharing the question's rarest words, if that few
 MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
@@ -100,6 +102,8 @@ class _ExampleIndex:
             for tok in set(text.split()):
                 postings[tok].append(idx)
         self.postings = {tok: tuple(ids) for tok, ids in postings.items()}
+        # A bigger base needs a bigger pool: the same common words then sit in more examples.
+        self.budget = max(POOL_BUDGET, len(self.texts) // POOL_SHARE)
 
     def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
@@ -114,13 +118,13 @@ class _ExampleIndex:
         postings = self.postings
         for cid in canon.concepts + canon.unknown:
             found.update(postings.get(cid, ()))
-        for tok in sorted(set(canon.tokens), key=lambda t: len(postings.get(t, ()))):
+        for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
             ids = postings.get(tok)
             if not ids:
                 continue
             if len(rare) + len(ids) <= RARE:
                 rare.extend(ids)
-            if found and len(found) + len(ids) > POOL_BUDGET:
+            if found and len(found) + len(ids) > self.budget:
                 break
             found.update(ids)
         return list(found), rare
@@ -152,7 +156,7 @@ class _ExampleIndex:
         sort_scores = [near[idx] for idx in near_ids]
         scores = {near_ids[pos]: (w.sort_share * sort_scores[pos] + w.set_share * set_score) / 100
                   for _, set_score, pos in set_scores}
-        floor = 0.0 if exhaustive or len(nearest) < limit else nearest[-1][1] / 100
+        floor = 0.0 if exhaustive or len(nearest) < limit else min(scores.values())
         return scores, floor
 
 
@@ -446,14 +450,14 @@ class Matcher:
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
         closest: list[tuple[str, str, float]] = []
         seen: set[str] = set()
-        for value, iid, text in sorted(near, key=lambda n: -n[0]):
+        for value, iid, text in heapq.nlargest(12, near):
             if text not in seen:
                 seen.add(text)
                 closest.append((iid, text, round(value, 3)))
                 if len(closest) == 5:
                     break
 
-        tokens = set(canon.tokens)
+        tokens = sorted(set(canon.tokens))  # sorted: the same sums in every process, to the last bit
         # Words no example uses say little about which intent is meant: they count lightly.
         total = sum(self._idf.get(t, w.unseen_word_weight) for t in tokens) or 1.0
         present = set(canon.concepts)
@@ -480,7 +484,7 @@ class Matcher:
                 continue
             own, allows = self._named[iid]
             if present:
-                score += w.entity_bonus * sum(self._specific[c] for c in present & own)
+                score += w.entity_bonus * sum(self._specific[c] for c in sorted(present & own))
             if subjects:
                 score -= w.entity_penalty * len(subjects - own - allows)
             if canon.strange and not (subjects & own):
