@@ -23,7 +23,6 @@ import argparse
 import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +36,9 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import load  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_match import latencies, summary  # noqa: E402
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
 SIZES = (1, 10, 100, 1000)
@@ -58,24 +60,10 @@ def sample(items: list, count: int | None) -> list:
     return [items[int(k * step)] for k in range(count)]
 
 
-def latencies(fn, questions: list[str]) -> list[float]:
-    out = []
-    for q in questions:
-        start = time.perf_counter()
-        fn(q)
-        out.append(time.perf_counter() - start)
-    return sorted(out)
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {"median_ms": statistics.median(samples) * 1000,
-            "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, "n": len(samples)}
-
-
 def one_size(factor: int, limit: int | None = None, naive_count: int | None = -1,
              exhaustive_count: int | None = -1) -> dict:
     """Every figure for one size, in this process."""
-    from synth import grow  # benchmarks/ is on sys.path when run as a script
+    from synth import grow
 
     kb = load(ROOT)
     questions = [item.text for path in DEVSETS for item in read_labelled(ROOT / path)][:limit]

@@ -36,7 +36,7 @@ READY = "import bot.tg.app; from bot.knowledge import load; load(); import resou
         "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
 
 
-def _latencies(fn, questions: list[str], kb=None) -> list[float]:
+def latencies(fn, questions: list[str], kb=None) -> list[float]:
     if kb is not None:
         kb.matcher.clear_caches()  # each question measured as if first seen
     out = []
@@ -47,8 +47,10 @@ def _latencies(fn, questions: list[str], kb=None) -> list[float]:
     return sorted(out)
 
 
-def _summary(samples: list[float]) -> dict[str, float]:
-    return {"median_ms": statistics.median(samples) * 1000, "p99_ms": samples[int(len(samples) * 0.99)] * 1000}
+def summary(samples: list[float]) -> dict[str, float]:
+    """Median and p99 of sorted `samples` (seconds), in milliseconds, and how many there were."""
+    return {"median_ms": statistics.median(samples) * 1000,
+            "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, "n": len(samples)}
 
 
 def _process_seconds(code: str) -> tuple[float, str]:
@@ -69,8 +71,8 @@ def run(rounds: int = 3, limit: int | None = None, quiet: bool = False) -> dict:
     say(f"{'round':>5} {'ours median':>12} {'ours p99':>9} {'naive median':>13} {'naive p99':>10} "
         f"{'ratio (median)':>15} {'ratio (p99)':>12}")
     for n in range(1, rounds + 1):
-        ours = _summary(_latencies(kb.matcher.match, questions, kb))
-        naive = _summary(_latencies(
+        ours = summary(latencies(kb.matcher.match, questions, kb))
+        naive = summary(latencies(
             lambda q: process.extractOne(q, examples, scorer=fuzz.WRatio, processor=utils.default_process), questions))
         ratio, ratio99 = naive["median_ms"] / ours["median_ms"], naive["p99_ms"] / ours["p99_ms"]
         results["matching"].append({"ours": ours, "naive": naive, "ratio": ratio, "ratio_p99": ratio99})

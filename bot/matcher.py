@@ -1,8 +1,12 @@
 """Find the intent a question asks for, or decide that it asks for something we have no facts on.
 
-Pipeline: normalise -> canonicalise names (aliases, with typo tolerance) -> score every intent
-by (a) rapidfuzz similarity to its examples, (b) weighted word overlap with its examples and
-(c) evidence from the names the question mentions -> pick the best, or refuse.
+Pipeline: normalise -> canonicalise names (aliases, with typo tolerance) -> score the intents
+near the question by (a) rapidfuzz similarity to its examples, (b) weighted word overlap with
+its examples and (c) evidence from the names the question mentions -> pick the best, or refuse.
+
+"Near": an inverted index gives the examples that share a name the question mentions or one of
+its rarest words; only those are compared, so the cost follows the pool, not the base (see
+benchmarks/bench_growth.py). `exhaustive()` compares every example instead: the reference.
 
 Refusal comes first from names: a question that names a place or person we know to be out of
 scope ("Aleppo", "Putin") as its subject is a near miss, not a weak match; so is a short
@@ -18,6 +22,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -142,7 +147,7 @@ class _ExampleIndex:
         ids, rare = (range(len(self.texts)), []) if exhaustive else self.pool(canon)
         sorted_texts = self.sorted_texts
         limit = limit or NEAREST
-        nearest = process.extract(query, [sorted_texts[i] for i in ids], scorer=fuzz.ratio,
+        nearest = process.extract(query, _pick(sorted_texts, ids), scorer=fuzz.ratio,
                                   limit=None if exhaustive else limit)
         # Examples sharing the question's rarest words are scored in full even when their
         # word order looks far off: "кто такой хафез асад" is about the statue's Hafez.
@@ -152,12 +157,19 @@ class _ExampleIndex:
                 near[idx] = fuzz.ratio(query, sorted_texts[idx])
         texts = self.texts
         near_ids = list(near)
-        set_scores = process.extract(canon.text, [texts[idx] for idx in near_ids], scorer=fuzz.token_set_ratio, limit=None)
+        set_scores = process.extract(canon.text, _pick(texts, near_ids), scorer=fuzz.token_set_ratio, limit=None)
         sort_scores = [near[idx] for idx in near_ids]
         scores = {near_ids[pos]: (w.sort_share * sort_scores[pos] + w.set_share * set_score) / 100
                   for _, set_score, pos in set_scores}
         floor = 0.0 if exhaustive or len(nearest) < limit else min(scores.values())
         return scores, floor
+
+
+def _pick(items: list[str], ids) -> list[str]:
+    """items[i] for each i in ids, in C (itemgetter) rather than a Python loop."""
+    if len(ids) == 1:
+        return [items[ids[0]]]
+    return list(itemgetter(*ids)(items)) if ids else []
 
 
 class _NearIndex:
@@ -229,6 +241,10 @@ class Matcher:
                     self._phrases.setdefault(key, concept.id)
                     if concept.kind != "topic":  # topic words are ordinary words: exact only
                         fuzzy_ok.add(key)
+        self._phrase_len: dict[str, int] = {}
+        for key in self._phrases:
+            if len(key) <= MAX_PHRASE:
+                self._phrase_len[key[0]] = max(self._phrase_len.get(key[0], 0), len(key))
         # Variants by word count, for typo-tolerant lookup ("dier ez zor", "alepo").
         by_size: dict[int, list[str]] = defaultdict(list)
         for key in fuzzy_ok:
@@ -309,7 +325,8 @@ class Matcher:
         strange: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            # Only as long as the longest name starting with this word: most words start none.
+            for size in range(min(self._phrase_len.get(words[i], 0), len(words) - i), 0, -1):
                 cid = self._phrases.get(tuple(words[i : i + size]))
                 if cid:
                     self._note(cid, out, concepts, unknown)
@@ -441,9 +458,10 @@ class Matcher:
             if indexes is self._indexes:
                 floor = fill
             by_intent: dict[str, list[float]] = defaultdict(list)
+            intents = index.intents
             for idx, value in scores.items():
-                by_intent[index.intents[idx]].append(value)
-                near.append((value, index.intents[idx], index.texts[idx]))
+                by_intent[intents[idx]].append(value)
+            near.extend((scores[idx], intents[idx], index.texts[idx]) for idx in heapq.nlargest(12, scores, key=scores.get))
             for iid, values in by_intent.items():
                 top = sorted(values, reverse=True)[: w.top_k]
                 top += [fill] * (w.top_k - len(top))  # the unscored examples are at most this

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 ASSERTIONS = ("reported", "claimed", "stated", "alleged", "suggested")
 SOURCE_TYPES = (
@@ -89,9 +90,8 @@ class Intent:
         return self.label.get(lang) or self.label["en"]
 
 
-@dataclass(frozen=True)
-class Scored:
-    """One candidate intent with its score in [0, 1]."""
+class Scored(NamedTuple):
+    """One candidate intent with its score in [0, 1] (a tuple: made by the dozen per question)."""
 
     intent: str
     score: float
