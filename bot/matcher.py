@@ -273,7 +273,7 @@ class Matcher:
         lang_examples: Counter = Counter()
         grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
         negative_pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        exact: dict[str, set[str]] = defaultdict(set)
+        exact: dict[str, str | None] = {}  # text -> its one intent; None: more than one
         for intent in self._all_intents.values():
             for ex in intent.examples:
                 canon = self._canonicalise(normalize(ex.text))
@@ -281,13 +281,12 @@ class Matcher:
                     continue
                 into = negative_pairs if intent.id == NEGATIVE else grouped
                 into[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
-                into[ALL].append((intent.id, canon.text))
-                exact[canon.text].add(intent.id)
+                exact[canon.text] = intent.id if exact.get(canon.text, intent.id) == intent.id else None
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
                 lang_examples[(intent.id, ex.lang)] += 1
-        # A question is compared with the examples written in its own script (and all of
-        # them when its script cannot tell): as accurate, and several times faster.
+        # A question is compared with the examples written in its own script (and with each
+        # script's when its own cannot be told): as accurate, and several times faster.
         self._indexes = {group: _ExampleIndex(pairs) for group, pairs in grouped.items()}
         self._negative_indexes = {group: _ExampleIndex(pairs) for group, pairs in negative_pairs.items()}
         self._order = {iid: n for n, iid in enumerate(self._all_intents)}  # ties go to the first listed
@@ -295,7 +294,7 @@ class Matcher:
         self._exhaustive = False
         # A question that is word for word one intent's example is that intent (or, for an
         # out-of-scope example, none), whatever the scores say.
-        self._exact = {text: next(iter(owners)) for text, owners in exact.items() if len(owners) == 1}
+        self._exact = {text: owner for text, owner in exact.items() if owner}
         self._intent_vocab = {tok for iid, c in intent_tokens.items() if iid != NEGATIVE for tok in c}
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
@@ -451,17 +450,22 @@ class Matcher:
         # The out-of-scope examples have an index of their own: how close the nearest of them
         # are decides refusals, so they never compete with the intents' examples for a place.
         for indexes, limit in ((self._indexes, NEAREST), (self._negative_indexes, NEGATIVE_NEAREST)):
-            index = indexes.get(group) or indexes.get(ALL)
-            if not (canon.text and index):
-                continue
-            scores, fill = index.fuzzy(canon, w, exhaustive, limit)
+            if not canon.text:
+                break
+            # A question whose script cannot be told is compared with the examples of every script.
+            chosen = [indexes[group]] if group in indexes else list(indexes.values())
+            by_intent: dict[str, list[float]] = defaultdict(list)
+            fill = 0.0
+            for index in chosen:
+                scores, index_fill = index.fuzzy(canon, w, exhaustive, limit)
+                fill = max(fill, index_fill)
+                intents = index.intents
+                for idx, value in scores.items():
+                    by_intent[intents[idx]].append(value)
+                near.extend((scores[idx], intents[idx], index.texts[idx])
+                            for idx in heapq.nlargest(12, scores, key=scores.get))
             if indexes is self._indexes:
                 floor = fill
-            by_intent: dict[str, list[float]] = defaultdict(list)
-            intents = index.intents
-            for idx, value in scores.items():
-                by_intent[intents[idx]].append(value)
-            near.extend((scores[idx], intents[idx], index.texts[idx]) for idx in heapq.nlargest(12, scores, key=scores.get))
             for iid, values in by_intent.items():
                 top = sorted(values, reverse=True)[: w.top_k]
                 top += [fill] * (w.top_k - len(top))  # the unscored examples are at most this
