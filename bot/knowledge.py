@@ -7,6 +7,7 @@ reload builds a new KnowledgeBase and the application swaps the reference.
 
 from __future__ import annotations
 
+import gc
 import re
 import string
 from dataclasses import dataclass, field
@@ -406,7 +407,7 @@ def _cross_check(
 # -- interface texts ----------------------------------------------------------------------
 def _load_ui(c: _Collector, folder: Path) -> dict[str, dict[str, str]]:
     ui: dict[str, dict[str, str]] = {}
-    where: dict[tuple[str, str], str] = {}
+    where: dict[tuple[str, str], Path] = {}  # shown with _rel only in an error: it resolves the path
     english: dict[str, tuple[Path, int]] = {}  # file name -> where its English texts start
     unreadable = False
     for path in sorted(folder.glob("*.yaml")):
@@ -425,13 +426,13 @@ def _load_ui(c: _Collector, folder: Path) -> dict[str, dict[str, str]]:
                     c.add(path, line_of(texts, key), f"text '{key}' must be a string")
                     continue
                 if (lang, key) in where:
-                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}) is also defined in {where[(lang, key)]}")
+                    c.add(path, line_of(texts, key), f"text '{key}' ({lang}) is also defined in {_rel(where[(lang, key)])}")
                     continue
                 problem = _template_problem(key, text)
                 if problem:
                     c.add(path, line_of(texts, key), f"text '{key}' ({lang}): {problem}")
                     continue
-                where[(lang, key)] = _rel(path)
+                where[(lang, key)] = path
                 ui.setdefault(lang, {})[key] = text.rstrip("\n")
     if "en" not in ui:
         c.add(folder / "en.yaml", 0, "no English ('en') interface texts found")
@@ -637,7 +638,20 @@ def _superseded_by(facts: dict[str, Fact]) -> dict[str, tuple[str, ...]]:
 
 def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     """Load and validate everything under `root`; raise KnowledgeError listing all problems."""
-    root = Path(root)
+    # Loading allocates many short-lived containers (YAML nodes, mappings) and makes no
+    # reference cycles: the cyclic collector would run a hundred times for nothing, once over
+    # the whole heap (python-telegram-bot's modules too), which alone costs some 20-40 ms.
+    # Refcounting still frees everything that is dropped.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(root))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(root: Path) -> KnowledgeBase:
     c = _Collector()
     knowledge = root / "knowledge"
     sources = _load_sources(c, knowledge / "sources.yaml")

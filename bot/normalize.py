@@ -35,7 +35,8 @@ _ARABIC_FOLD = str.maketrans({
     "ی": "ي", "ک": "ك",  # Persian/Urdu forms
     "ґ": "г",  # Ukrainian hard g, often typed as г
 })
-_APOSTROPHES = re.compile(r"(\w)['’`ʼ](\w)")
+_APOSTROPHE_MARKS = "'’`ʼ"
+_APOSTROPHES = re.compile(rf"(\w)[{_APOSTROPHE_MARKS}](\w)")
 
 
 class _CharTable(dict):
@@ -87,9 +88,10 @@ _KEEP = _CharTable(_keep)
 
 def strip_address(text: str) -> str:
     """Remove a leading /ask (/ask@bot) and any @mentions; other commands become words."""
-    text = _ASK.sub(" ", text, count=1)
-    text = _COMMAND.sub(r" \1 ", text, count=1)  # "/help" asks for help
-    return _MENTION.sub(" ", text)
+    if "/" in text:  # most messages have none: skip the regular expressions
+        text = _ASK.sub(" ", text, count=1)
+        text = _COMMAND.sub(r" \1 ", text, count=1)  # "/help" asks for help
+    return _MENTION.sub(" ", text) if "@" in text else text
 
 
 @lru_cache(maxsize=1 << 16)  # pure; loading normalises each name variant in several places
@@ -102,8 +104,10 @@ def normalize(text: str) -> str:
     if not plain:
         text = _strip_marks(text)  # accents, Arabic harakat; also ё -> е, ї -> і, й -> и
         text = text.translate(_ARABIC_FOLD)
-    text = _APOSTROPHES.sub(r"\1\2", text)  # "what's" -> "whats", "assad's" -> "assads"
+    if any(mark in text for mark in _APOSTROPHE_MARKS):
+        text = _APOSTROPHES.sub(r"\1\2", text)  # "what's" -> "whats", "assad's" -> "assads"
     text = text.translate(_KEEP)
-    text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
+    if _REPEATS.search(text):
+        text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
     words = text.split()
     return " ".join(words if plain else map(_unmix, words))

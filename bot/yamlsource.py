@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import ScalarNode
 
 MAX_FILE_BYTES = 2_000_000  # far above any real curated file; stops a runaway paste
 
@@ -41,15 +42,24 @@ class DataError(Exception):
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """A safe loader (no python tags) that refuses anchors/aliases and records lines."""
 
     def construct_object(self, node, deep=False):  # type: ignore[override]
         # An alias is the same node met twice; refusing it also defuses "billion laughs".
-        if node in self.constructed_objects or node in self.recursive_objects:
+        constructed = self.constructed_objects
+        if node in constructed or node in self.recursive_objects:
             raise yaml.MarkedYAMLError(
                 None, None, "YAML aliases (*name) are not allowed in curated data", node.start_mark
             )
+        # Most nodes are plain text: take their value here, as PyYAML's str constructor would,
+        # without its four nested calls per node (over a quarter of the time parsing took).
+        if node.tag == _STR and node.__class__ is ScalarNode:
+            constructed[node] = value = node.value
+            return value
         return super().construct_object(node, deep=deep)
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
@@ -74,7 +84,8 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     def construct_sequence(self, node, deep=False):  # type: ignore[override]
         if not isinstance(node, yaml.SequenceNode):
             raise yaml.MarkedYAMLError(None, None, "expected a list", node.start_mark)
-        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        construct = self.construct_object
+        result = LineList([construct(child, deep=True) for child in node.value])
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
