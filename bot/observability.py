@@ -219,11 +219,12 @@ class ApiContact:
         return datetime.fromtimestamp(self.wall_time, timezone.utc).isoformat(timespec="seconds")
 
 
-class ObservedRequest(BaseRequest):
-    """python-telegram-bot's HTTP layer, passed through, noting every successful Bot API call."""
+class WrappedRequest(BaseRequest):
+    """A request object around python-telegram-bot's real one (`inner`): passes everything
+    through; subclasses add to `do_request`."""
 
-    def __init__(self, inner: BaseRequest, contact: ApiContact):
-        self.inner, self.contact = inner, contact
+    def __init__(self, inner: BaseRequest):
+        self.inner = inner
 
     @property
     def read_timeout(self) -> float | None:
@@ -237,9 +238,20 @@ class ObservedRequest(BaseRequest):
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
                          write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
-        status, payload = await self.inner.do_request(
+        return await self.inner.do_request(
             url, method, request_data=request_data, read_timeout=read_timeout, write_timeout=write_timeout,
             connect_timeout=connect_timeout, pool_timeout=pool_timeout)
+
+
+class ObservedRequest(WrappedRequest):
+    """python-telegram-bot's HTTP layer, passed through, noting every successful Bot API call."""
+
+    def __init__(self, inner: BaseRequest, contact: ApiContact):
+        super().__init__(inner)
+        self.contact = contact
+
+    async def do_request(self, url: str, method: str, *args, **kwargs) -> tuple[int, bytes]:
+        status, payload = await super().do_request(url, method, *args, **kwargs)
         if 200 <= status < 300:
             self.contact.touch()
         return status, payload

@@ -3,7 +3,9 @@
 An adapter, not part of the answering core: nothing in bot/answer.py knows it exists.
 
 - Questions and feedback are *queued* and written by one background thread in batches, so
-  recording never blocks or slows an answer. The database runs in WAL mode: a crash loses at
+  recording never blocks or slows an answer. The writer wakes once per batch (its first record,
+  then a full batch or `flush_seconds`), not once per record: a wake-up per question would cost
+  the event loop a thread switch per answer. The database runs in WAL mode: a crash loses at
   most the batch being written, never the file. A full disk, a read-only file or a database
   locked by someone else makes that batch "not recorded" (a warning in the log), nothing more.
 - No Telegram user id or name is stored in clear: a keyed hash (HMAC-SHA256 with
@@ -215,6 +217,7 @@ class Store:
         self.clock = clock
         self.not_recorded = 0  # events lost to a failed write or a full queue
         self._queue: queue.Queue = queue.Queue(max_queue)
+        self._full = threading.Event()  # a batch is waiting (or the store is closing): write it now
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_purge = 0.0
@@ -257,11 +260,13 @@ class Store:
             return False
         try:
             self._queue.put_nowait(record)
-            return True
         except queue.Full:
             self.not_recorded += 1
             log.warning("not recorded: the write queue is full (the database is too slow or stuck)")
             return False
+        if self._queue.qsize() >= self.batch_size:
+            self._full.set()
+        return True
 
     def start(self) -> None:
         if self._thread is None:
@@ -284,6 +289,7 @@ class Store:
         self._closed = True
         if self._thread is not None:
             self._queue.put(None)
+            self._full.set()
             self._thread.join(timeout)
 
     def _writer(self) -> None:
@@ -294,12 +300,15 @@ class Store:
             except queue.Empty:
                 first = ...
             batch = [] if first is ... else [first]
-            deadline = time.monotonic() + self.flush_seconds
-            while batch and batch[-1] is not None and len(batch) < self.batch_size:
-                try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
+            if batch and batch[-1] is not None:
+                # the rest of the batch: wait until it is full or flush_seconds passed (no wake-up per record)
+                self._full.wait(self.flush_seconds)
+                self._full.clear()
+                while batch[-1] is not None and len(batch) < self.batch_size:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
             stop = bool(batch) and batch[-1] is None
             records = [r for r in batch if r is not None]
             try:

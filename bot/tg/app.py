@@ -1,9 +1,10 @@
 """Build and run the Telegram application: every handler is wired up here, in one place.
 
 Reliability, also wired up here: every arriving update is recorded in the update ledger before
-Telegram is told it arrived and marked handled after its answer (bot/tg/ledger.py), so a restart
-loses none and repeats none; updates are handled concurrently across people and chats, in order
-within one; failed Bot API calls are retried (bot/tg/delivery.py).
+Telegram is told it arrived (the next getUpdates waits for that) and marked handled after its
+answer (bot/tg/ledger.py), so a restart loses none and repeats none; updates are handled
+concurrently across people and chats, in order within one; failed Bot API calls are retried
+(bot/tg/delivery.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter
 from .handlers import STATE_KEY, BotState
 from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
-from .ledger import ChatOrderedProcessor, Ledger, LedgerError, UpdateInbox
+from .ledger import ChatOrderedProcessor, Ledger, LedgerError, RecordBeforeConfirming, UpdateInbox
 from .memory import Memory
 
 log = logging.getLogger(__name__)
@@ -79,17 +80,19 @@ def build_application(
     ledger = ledger or Ledger.open(None)
     # Every Bot API call goes through ObservedRequest, which notes successful contact for /healthz.
     # Without `request`: a pool for calls, one for getUpdates, with FACTBOT_API_TIMEOUT_SECONDS.
+    # Each getUpdates first waits until the updates it confirms are in the ledger (RecordBeforeConfirming).
     timeouts = {f"{kind}_timeout": float(settings.api_timeout_seconds) for kind in ("connect", "read", "write")}
     calls = ObservedRequest(request or HTTPXRequest(connection_pool_size=256, **timeouts), observer.contact)
     polls = calls if request else ObservedRequest(HTTPXRequest(connection_pool_size=1, **timeouts), observer.contact)
+    inbox = UpdateInbox(ledger)
     builder = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.api_base_url)
         .request(calls)
-        .get_updates_request(polls)
+        .get_updates_request(RecordBeforeConfirming(polls, inbox))
         .rate_limiter(RetryingRateLimiter())
-        .update_queue(UpdateInbox(ledger))
+        .update_queue(inbox)
         .concurrent_updates(ChatOrderedProcessor(ledger))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
         .post_init(on_start)

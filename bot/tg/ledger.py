@@ -7,10 +7,18 @@ that next getUpdates as soon as the update is queued, long before it is answered
 killed in between would lose the update; and an update Telegram sends again (it was never
 confirmed) would be answered twice. Hence:
 
-1. `UpdateInbox` is the application's update queue. Its `put` writes each arriving update to
-   the ledger, committed, *before* queueing it, so before Telegram can be told it arrived. An
-   update the ledger already has is not queued again: Telegram sent it twice, or it was handled
-   (or is waiting, see 3) since an earlier start.
+1. `UpdateInbox` is the application's update queue. Its `put` hands each arriving update to the
+   ledger and queues it once the ledger has committed it. An update the ledger already has is
+   not queued again: Telegram sent it twice, or it was handled (or is waiting, see 3) since an
+   earlier start. Telegram is told an update arrived only once it is committed:
+   - long polling: python-telegram-bot puts every update of a getUpdates answer, then sends the
+     next getUpdates, which confirms them. `RecordBeforeConfirming` is the request object of
+     getUpdates: before each one goes out it waits until every update put so far is committed.
+     So `put` need not wait, and a whole batch shares a group commit (see below) instead of
+     waiting for one commit per update while the event loop sits idle.
+   - webhook: python-telegram-bot answers Telegram's POST (HTTP 200) when `put` returns, so
+     there `put` waits for its update's commit. `put` waits unless a getUpdates went through
+     `RecordBeforeConfirming`: a bot that never polls always waits.
 2. `ChatOrderedProcessor` runs the handlers, concurrently for different people and chats, in
    order for one person in one chat, and marks each update handled once its handlers finished:
    answered, ignored, or failed and apologised for (design rule 12: never again).
@@ -36,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import queue
@@ -50,6 +59,9 @@ from typing import Any, Awaitable, Callable, Hashable, TypeVar
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest
+
+from ..observability import WrappedRequest
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +110,7 @@ class Ledger:
         self._lock = threading.RLock()
         self._in_tx = False
         self._since_prune = 0
+        self.commits = 0  # transactions the worker committed, each one group of calls
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._con = sqlite3.connect(str(path) if path else ":memory:", timeout=5.0, isolation_level=None,
@@ -211,13 +224,18 @@ class Ledger:
     # -- from the event loop ----------------------------------------------------------------
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """Run one of the blocking calls on the worker thread; its result once committed."""
+        return await self.submit(call, *args)
+
+    def submit(self, call: Callable[..., T], *args: Any) -> "asyncio.Future[T]":
+        """Queue one of the blocking calls for the worker thread; the future of its result, set
+        once committed. Futures are set in the order the calls were queued."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="factbot-ledger", daemon=True)
             self._worker.start()
         self._jobs.put((call, args, future, loop))
-        return await future
+        return future
 
     def _work(self) -> None:
         """The worker: take every call queued, run them in one transaction, commit, report."""
@@ -243,6 +261,7 @@ class Ledger:
                             outcomes.append((True, call(*args)))
                         except Exception as exc:  # noqa: BLE001 - reported to its caller
                             outcomes.append((False, exc))
+                self.commits += 1
             except Exception as exc:  # noqa: BLE001 - the commit failed: every call in the group did
                 outcomes = [(False, exc)] * len(group)
             for (_, _, future, loop), (ok, value) in zip(group, outcomes):
@@ -285,26 +304,62 @@ def blank_names(payload: Any) -> Any:
 
 class UpdateInbox(asyncio.Queue):
     """The application's update queue: an update is recorded in the ledger before it is queued,
-    and one the ledger already has is not queued again. Anything else passes straight through."""
+    and one the ledger already has is not queued again. Anything else passes straight through,
+    after the updates put before it."""
 
     def __init__(self, ledger: Ledger):
         super().__init__()
         self.ledger = ledger
         self.repeats = 0  # deliveries recognised as repeats
+        self.polling = False  # a getUpdates went through RecordBeforeConfirming: `put` need not wait
+        self._last: asyncio.Future | None = None  # the latest update handed to the ledger, until committed
+        self._arriving: dict[int, dict[str, Any]] = {}  # the updates of the last getUpdates, as Telegram sent them
 
     async def put(self, item: Any) -> None:
-        if isinstance(item, Update):
-            try:
-                new = await self.ledger.run(self.ledger.receive, item.update_id, item.to_dict())
-            except (sqlite3.Error, OSError, ValueError) as exc:  # a full disk must not cost an answer
-                log.warning("update %s not recorded in the ledger (%s): a restart may lose or repeat it",
-                            item.update_id, type(exc).__name__)
-                new = True
-            if not new:
-                self.repeats += 1
-                log.info("update %s arrived again and is skipped: it was received before", item.update_id)
-                return
-        await super().put(item)
+        if not isinstance(item, Update):
+            await self.recorded()
+            await super().put(item)
+            return
+        written = self._record(item)
+        if not self.polling:  # webhook: Telegram is told it arrived when this returns
+            await asyncio.wait((written,))
+
+    async def recorded(self) -> None:
+        """Wait until every update put so far is committed to the ledger (and queued, unless it
+        was a repeat). Never raises: a failed write was reported when it failed."""
+        last = self._last
+        if last is not None and not last.done():
+            await asyncio.wait((last,))  # the ledger commits in order: the earlier ones are done too
+
+    def arriving(self, updates: list[Any]) -> None:
+        """The updates of a getUpdates answer, as Telegram sent them: `put` records these rather
+        than re-serialising the Update objects python-telegram-bot makes of them."""
+        self._arriving = {u["update_id"]: u for u in updates if isinstance(u, dict) and "update_id" in u}
+
+    def _record(self, update: Update) -> asyncio.Future:
+        payload = self._arriving.pop(update.update_id, None)
+        if payload is None:
+            payload = update.to_dict()
+        written = self.ledger.submit(self.ledger.receive, update.update_id, payload)
+        written.add_done_callback(functools.partial(self._recorded, update))
+        self._last = written
+        return written
+
+    def _recorded(self, update: Update, written: asyncio.Future) -> None:
+        """The ledger's answer for `update`: queue it, unless it is a repeat."""
+        if self._last is written:
+            self._last = None
+        try:
+            new = written.result()
+        except Exception as exc:  # noqa: BLE001 - a full disk must not cost an answer
+            log.warning("update %s not recorded in the ledger (%s): a restart may lose or repeat it",
+                        update.update_id, type(exc).__name__)
+            new = True
+        if not new:
+            self.repeats += 1
+            log.info("update %s arrived again and is skipped: it was received before", update.update_id)
+            return
+        self.put_nowait(update)
 
     async def replay(self, bot: Any) -> int:
         """Queue the updates that arrived before a restart and were never handled; how many."""
@@ -314,6 +369,31 @@ class UpdateInbox(asyncio.Queue):
         if pending:
             log.info("handling %d updates that arrived before the restart but were not handled", len(pending))
         return len(pending)
+
+
+class RecordBeforeConfirming(WrappedRequest):
+    """The request object for getUpdates, around the real one (`inner`). A getUpdates confirms to
+    Telegram every update the one before returned, so before one goes out, this waits until the
+    inbox has committed every update put so far to the ledger; that lets the inbox's `put` return
+    at once (one group commit per batch). It also hands the updates of each answer to the inbox
+    as Telegram sent them, for the ledger."""
+
+    def __init__(self, inner: BaseRequest, inbox: UpdateInbox):
+        super().__init__(inner)
+        self.inbox = inbox
+
+    async def do_request(self, url: str, method: str, *args, **kwargs) -> tuple[int, bytes]:
+        if url.endswith("/getUpdates"):
+            self.inbox.polling = True
+            await self.inbox.recorded()
+        return await super().do_request(url, method, *args, **kwargs)
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list):
+            self.inbox.arriving(result)
+        return data
 
 
 def lane(update: object) -> Hashable:
