@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test venv eval tune clean
+.PHONY: chat test venv eval tune bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ eval: $(STAMP)
 
 tune: $(STAMP)
 	$(VENV)/bin/python scripts/tune_thresholds.py $(DEVSETS) --write
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py --json benchmarks/results.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache
