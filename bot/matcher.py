@@ -112,11 +112,12 @@ class _ExampleIndex:
 
     def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
-        many words as fit POOL_BUDGET); and the few sharing its very rarest words (RARE).
+        many words as fit the budget); and the few sharing its very rarest words (RARE).
 
         A word in fewer examples says more: rare words are taken first, and a common word
         ("the", "is") only joins while the pool is small. An example outside the pool shares
-        none of the question's names and none of its rare words: it cannot be a close match.
+        none of the question's names and none of its rare words: seldom a close match (how
+        seldom: benchmarks/bench_growth.py, against `Matcher.exhaustive()`).
         """
         found: set[int] = set()
         rare: list[int] = []
@@ -468,7 +469,7 @@ class Matcher:
                 floor = fill
             for iid, values in by_intent.items():
                 top = sorted(values, reverse=True)[: w.top_k]
-                top += [fill] * (w.top_k - len(top))  # the unscored examples are at most this
+                top += [fill] * (w.top_k - len(top))  # for the unscored: as good as the weakest scored
                 fuzzy_best[iid] = 0.5 * top[0] + 0.5 * sum(top) / len(top)
         closest: list[tuple[str, str, float]] = []
         seen: set[str] = set()
