@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled knowledge base, loaded once per test session."""
+"""Shared fixtures: the bundled knowledge base (loaded once per test session), a private copy of
+its data, and a fake Bot API server running on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import KnowledgeBase, load
+
+from .fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 25)  # fixed, so staleness wording is stable
@@ -26,3 +29,13 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+async def api():
+    """The fake Bot API, serving on 127.0.0.1 (tests that drive the bot in-process without a
+    server define their own `api`, which takes precedence)."""
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()

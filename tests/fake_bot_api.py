@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiohttp import web
+from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 TOKEN = "123456:TEST-token-never-real"
@@ -417,6 +418,17 @@ class RecordingRequest(BaseRequest):
 
 # -- update builders ------------------------------------------------------------------------
 _ids = itertools.count(100)
+
+
+async def feed(app, api: FakeBotApi, **update) -> None:
+    """Process one update in `app` as if Telegram had delivered it (and `api` had queued it)."""
+    await app.process_update(Update.de_json(api.push(update), app.bot))
+
+
+def buttons(call) -> list[tuple[str, str]]:
+    """(text, callback data) of every inline button a sent message carries."""
+    markup = call.get("reply_markup") or {"inline_keyboard": []}
+    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
 
 
 def user(uid: int = 42, name: str = "Rana", lang: str = "en") -> dict:

@@ -11,7 +11,6 @@ import sqlite3
 
 import pytest
 import yaml
-from telegram import Update
 
 from bot import cli
 from bot.answer import answer
@@ -25,7 +24,9 @@ from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
 from bot.tg.keyboards import CALLBACK_LIMIT
 
-from .fake_bot_api import FakeBotApi, RecordingRequest, TOKEN, callback_query, group_chat, message, private_chat, user
+from .fake_bot_api import (
+    TOKEN, FakeBotApi, RecordingRequest, buttons, callback_query, feed, group_chat, message, private_chat, user,
+)
 from .test_store import question
 
 OPERATOR = 1
@@ -53,16 +54,6 @@ async def app(api, kb, store):
     await application.initialize()
     yield application
     await application.shutdown()
-
-
-async def feed(app, api: FakeBotApi, **update) -> None:
-    payload = api.push(update)
-    await app.process_update(Update.de_json(payload, app.bot))
-
-
-def buttons(call) -> list[tuple[str, str]]:
-    markup = call.get("reply_markup") or {"inline_keyboard": []}
-    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
 
 
 def feedback_buttons(call) -> list[str]:

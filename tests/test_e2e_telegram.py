@@ -34,14 +34,6 @@ QUOTE = {"allow_sending_without_reply": True}
 
 
 @pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def bot(api, kb):
     """The bot, polling the fake server; stopped and shut down after the test."""
     settings = Settings(token=TOKEN, api_base_url=api.base_url)

@@ -47,14 +47,6 @@ FAST_BURST = (60, 10)  # questions, chats
 FULL_BURST = (500, 50)
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def push_in_waves(api: FakeBotApi, count: int, chats: int, wave: int = 10, pause: float = 0.05,
                         one_poll_each: bool = False) -> list[Asked]:
     """The burst, `wave` questions at a time, so that many getUpdates carry updates (and some

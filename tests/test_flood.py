@@ -38,14 +38,6 @@ OTHER_TEXTS = BURST_QUESTIONS[6:10]  # not asked by the flooder: each gets a ful
 PRIVATE = private_chat(6000)
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def flood(api: FakeBotApi, kb, messages: int) -> dict:
     """Queue the flood with the others' questions among it (at 10 %, 40 %, 70 % and 95 %) and a
     private question in the middle; let the bot at it; what each got."""

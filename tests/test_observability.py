@@ -177,14 +177,6 @@ async def test_health_server_reports_a_busy_port_by_its_setting():
 
 # -- the running bot ------------------------------------------------------------------------------
 @pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def log_stream():
     """Capture everything the bot logs, as `run` configures it; restore the root logger after."""
     root = logging.getLogger()

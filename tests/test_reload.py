@@ -8,7 +8,6 @@ import shutil
 import signal
 
 import pytest
-from telegram import Update
 
 from bot.answer import answer
 from bot.config import Settings
@@ -20,7 +19,7 @@ from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
 
 from .conftest import ROOT
-from .fake_bot_api import TOKEN, FakeBotApi, RecordingRequest, message, private_chat, user
+from .fake_bot_api import TOKEN, FakeBotApi, RecordingRequest, feed, message, private_chat, user
 
 OPERATOR = 1
 QUESTION = "who controls homs?"
@@ -54,10 +53,6 @@ async def app(api, base, data, tmp_path):
     await application.initialize()
     yield application
     await application.shutdown()
-
-
-async def feed(app, api, **update) -> None:
-    await app.process_update(Update.de_json(api.push(update), app.bot))
 
 
 def edit_facts(data, old: str, new: str) -> None:

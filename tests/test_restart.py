@@ -60,14 +60,6 @@ FAST = (24, 8, 8)  # questions in the first batch, chats, answers before the sto
 FULL = (450, 50, 150)
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 class BotProcess:
     """`python -m bot run` against the fake server, its log in a file."""
 

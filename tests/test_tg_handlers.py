@@ -11,7 +11,6 @@ import logging
 import sys
 
 import pytest
-from telegram import Update
 
 from bot.answer import answer, answer_intent, context_of
 from bot.config import Settings
@@ -21,6 +20,8 @@ from bot.tg.app import RedactToken, build_application, set_commands
 from bot.tg.keyboards import CALLBACK_LIMIT, callback_data
 
 from .fake_bot_api import (
+    buttons,
+    feed,
     BOT_USERNAME,
     TOKEN,
     FakeBotApi,
@@ -54,17 +55,6 @@ async def app(api, settings, kb):
     await application.initialize()
     yield application
     await application.shutdown()
-
-
-async def feed(app, api: FakeBotApi, **update) -> None:
-    """Process one update as if Telegram had delivered it."""
-    payload = api.push(update)
-    await app.process_update(Update.de_json(payload, app.bot))
-
-
-def buttons(call) -> list[tuple[str, str]]:
-    markup = call.get("reply_markup") or {"inline_keyboard": []}
-    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
 
 
 # -- private chats --------------------------------------------------------------------------
