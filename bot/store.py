@@ -264,7 +264,9 @@ class Store:
             self.not_recorded += 1
             log.warning("not recorded: the write queue is full (the database is too slow or stuck)")
             return False
-        if self._queue.qsize() >= self.batch_size:
+        # Counted with the record the writer already took and waits on: qsize() leaves it out,
+        # so a batch filled while the writer waited was never "full" and waited flush_seconds.
+        if self._queue.unfinished_tasks >= self.batch_size:
             self._full.set()
         return True
 
