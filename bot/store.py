@@ -86,7 +86,9 @@ class StoreError(Exception):
 
 # -- records --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class QuestionRecord:
+class Question:
+    """What is kept of an asked question, written (QuestionRecord) and read back (Asked)."""
+
     id: str
     at: str
     chat_type: str
@@ -95,11 +97,15 @@ class QuestionRecord:
     intent: str | None
     confidence: float
     alternatives: tuple[str, ...]
-    user_hash: str
 
     @property
     def answered(self) -> bool:
         return self.intent is not None
+
+
+@dataclass(frozen=True)
+class QuestionRecord(Question):
+    user_hash: str
 
 
 @dataclass(frozen=True)
@@ -447,23 +453,11 @@ class closing:
 
 # -- reading, for `python -m bot report` and `suggest` -------------------------------------------------
 @dataclass(frozen=True)
-class Asked:
+class Asked(Question):
     """One recorded question with the feedback it got."""
 
-    id: str
-    at: str
-    chat_type: str
-    lang: str
-    text: str
-    intent: str | None
-    confidence: float
-    alternatives: tuple[str, ...]
     useful: int
     not_useful: int
-
-    @property
-    def answered(self) -> bool:
-        return self.intent is not None
 
 
 def read_questions(path: Path, since: date | None = None) -> list[Asked]:
