@@ -146,6 +146,10 @@ class FakeBotApi:
         self._updates.append(update)
         return update
 
+    def requests(self, method: str) -> int:
+        """HTTP calls of `method` so far, failed ones included."""
+        return self._seen[method]
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 

@@ -66,15 +66,21 @@ class BotProcess:
     def __init__(self, api: FakeBotApi, state_dir: Path, log: Path):
         self.api, self.state_dir, self.log = api, state_dir, log
         self.proc: asyncio.subprocess.Process | None = None
+        self.polls_before = 0
 
     async def start(self) -> "BotProcess":
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "TELEGRAM_"))}
+        self.polls_before = self.api.requests("getUpdates")
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=self.api.base_url,
                    FACTBOT_STATE_DIR=str(self.state_dir), FACTBOT_API_TIMEOUT_SECONDS="1")
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
                                                              stdout=out, stderr=out)
         return self
+
+    def polled(self) -> bool:
+        """It asked for updates: it is running (its stop signals handled), not still loading."""
+        return self.api.requests("getUpdates") > self.polls_before
 
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         self.proc.send_signal(sig)
@@ -124,7 +130,9 @@ def ledger_summary(state: Path):
 
 
 async def finish(api: FakeBotApi, bot: BotProcess, asked: list[Asked], timeout: float) -> None:
-    """Wait until every question is answered and the ledger has nothing pending; stop the bot."""
+    """Wait until every question is answered and the ledger has nothing pending; stop the bot.
+    The bot before may have answered them all: wait for this one to be running too."""
+    await until(bot.polled, timeout, "the bot to poll", bot.log)
     await until(lambda: answered(api, asked) == len(asked), timeout, "every question answered", bot.log)
     await until(lambda: (s := ledger_summary(bot.state_dir)) is not None and s.pending == 0 and s.received >= len(asked),
                 timeout, "the ledger to have nothing pending", bot.log)
@@ -237,6 +245,29 @@ async def test_sigkill_at_untimed_moments_loses_nothing_and_repeats_only_answers
     print(f"\nSIGKILL x3, untimed: {figures}")
     assert figures["lost"] == 0, figures
     assert figures["extra_messages"] <= 3 * MAX_CONCURRENT, figures
+
+
+# -- SIGTERM while loading ------------------------------------------------------------------------
+def catches_sigterm(pid: int) -> bool:
+    """Linux: the process has its own SIGTERM handler (SigCgt in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+async def test_sigterm_while_the_bot_is_still_loading_exits_0(api, bots, tmp_path):
+    """A service manager may stop the bot in the half second it takes to load; that is a clean
+    stop too (before, the process died of the signal: exit -15)."""
+    bot = await bots()
+    deadline = time.monotonic() + 10
+    while not catches_sigterm(bot.proc.pid):  # from the first lines of bot/__main__.py
+        assert time.monotonic() < deadline and bot.proc.returncode is None, "the bot never handled SIGTERM"
+        await asyncio.sleep(0.002)
+    assert await bot.stop(signal.SIGTERM) == 0
+    assert "stopped (SIGTERM) before it was running" in bot.log.read_text(encoding="utf-8")
+    assert api.requests("getUpdates") == 0
 
 
 # -- the ledger itself ----------------------------------------------------------------------------
