@@ -44,6 +44,8 @@ POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base
 NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
 NEGATIVE_NEAREST = 16  # out-of-scope examples scored in full (they have an index of their own)
 RARE = 32  # and the examples sharing the question's rarest words, if that few
+SUBSETS = 16  # and the longest examples all of whose words the question has
+SUBSET_CHECKS = 256  # examples checked for that, at most
 MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
@@ -107,6 +109,14 @@ class _ExampleIndex:
             for tok in set(text.split()):
                 postings[tok].append(idx)
         self.postings = {tok: tuple(ids) for tok, ids in postings.items()}
+        # An example all of whose words are in the question scores 100 on token_set_ratio,
+        # however far its word order and length put it by token_sort ("where is assad" inside
+        # a long message): such examples are found by their two rarest words.
+        by_rarest: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for idx, text in enumerate(self.texts):
+            words = sorted(set(text.split()), key=lambda t: (len(postings[t]), t))[:2]
+            by_rarest[tuple(sorted(words))].append(idx)
+        self.by_rarest = {key: tuple(ids) for key, ids in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = max(POOL_BUDGET, len(self.texts) // POOL_SHARE)
 
@@ -135,6 +145,25 @@ class _ExampleIndex:
             found.update(ids)
         return list(found), rare
 
+    def subsets(self, canon: "_Canon") -> list[int]:
+        """The longest examples (up to SUBSETS) whose every word is in the question."""
+        words = sorted(t for t in set(canon.tokens) if t in self.postings)  # words no example has: no help
+        have = set(words)
+        get = self.by_rarest.get
+        found: list[int] = []
+        for pos, first in enumerate(words):
+            found.extend(get((first,), ()))
+            for second in words[pos + 1:]:
+                found.extend(get((first, second), ()))
+            if len(found) >= SUBSET_CHECKS:
+                break
+        texts = self.texts
+        inside = [idx for idx in found[:SUBSET_CHECKS] if have.issuperset(texts[idx].split())]
+        if len(inside) > SUBSETS:
+            inside.sort(key=lambda idx: (-len(texts[idx]), idx))
+            del inside[SUBSETS:]
+        return inside
+
     def fuzzy(self, canon: "_Canon", w: "Weights", exhaustive: bool = False, limit: int = 0
               ) -> tuple[dict[int, float], float]:
         """Similarity in [0, 1] of the question to its nearest examples, and a fill for the rest.
@@ -146,6 +175,8 @@ class _ExampleIndex:
         """
         query = " ".join(sorted(canon.tokens))
         ids, rare = (range(len(self.texts)), []) if exhaustive else self.pool(canon)
+        if not exhaustive:
+            rare += self.subsets(canon)
         sorted_texts = self.sorted_texts
         limit = limit or NEAREST
         nearest = process.extract(query, _pick(sorted_texts, ids), scorer=fuzz.ratio,
@@ -201,6 +232,15 @@ class _NearIndex:
                     if found and (best is None or (found[1], found[0]) < best):
                         best = (found[1], found[0])
         return best[1] if best else None
+
+
+_LETTERS = (("lat", re.compile(r"[a-z]")), ("ar", re.compile(r"[\u0600-\u06ff]")), ("cyr", re.compile(r"[\u0400-\u04ff]")))
+
+
+def _letters_group(text: str) -> str | None:
+    """The one script the letters of normalized `text` are written in; None for none or several."""
+    found = [name for name, letter in _LETTERS if letter.search(text)]
+    return found[0] if len(found) == 1 else None
 
 
 _ONE_SCRIPT = {"ar": re.compile(r"[\u0600-\u06ff\s]+"), "cyr": re.compile(r"[\u0400-\u04ff\s]+")}
@@ -281,7 +321,7 @@ class Matcher:
                 if not canon.text:
                     continue
                 into = negative_pairs if intent.id == NEGATIVE else grouped
-                into[SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                into[_letters_group(normalize(ex.text)) or SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
                 exact[canon.text] = intent.id if exact.get(canon.text, intent.id) == intent.id else None
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
@@ -430,15 +470,14 @@ class Matcher:
     # -- scoring --------------------------------------------------------------------------
     @staticmethod
     def _group(question: str) -> str:
-        """Which examples to compare a question with: those of its language's script."""
+        """Which examples to compare a question with: those written in its letters' script
+        ("hi" is never compared with Arabic examples; Arabizi is Latin), or, for a question
+        mixing scripts, its language's."""
+        group = _letters_group(normalize(question))
+        if group:
+            return group
         lang = detect(question)
-        if lang:
-            return SCRIPT_GROUP[lang]
-        if any("\u0400" <= ch <= "\u04ff" for ch in question):
-            return "cyr"
-        if any("\u0600" <= ch <= "\u06ff" for ch in question):
-            return "ar"
-        return ALL
+        return SCRIPT_GROUP[lang] if lang else ALL
 
     def _score(self, canon: _Canon, group: str = ALL, exhaustive: bool = False
                ) -> tuple[list[Scored], list[tuple[str, str, float]]]:
