@@ -20,6 +20,8 @@ import copy
 import heapq
 import math
 import re
+from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from operator import itemgetter
@@ -40,12 +42,14 @@ OTHER_YEAR = "history"  # the out-of-scope topic a year outside the facts' years
 MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 POOL_BUDGET = 200  # examples in the pool a question is compared with (more when its rarest word has more) ...
-POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base
+POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base ...
+POOL_MAX = 2000  # ... up to this many; of a name or word in more examples, those nearest the question's length
 NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
 NEGATIVE_NEAREST = 16  # out-of-scope examples scored in full (they have an index of their own)
 RARE = 32  # and the examples sharing the question's rarest words, if that few
 SUBSETS = 16  # and the longest examples all of whose words the question has
 SUBSET_CHECKS = 256  # examples checked for that, at most
+SCAN_MAX = 10_000  # words a typo look-up scans; more are indexed (_NearIndex)
 MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
@@ -108,7 +112,13 @@ class _ExampleIndex:
         for idx, text in enumerate(self.texts):
             for tok in set(text.split()):
                 postings[tok].append(idx)
-        self.postings = {tok: tuple(ids) for tok, ids in postings.items()}
+        # Each word's examples shortest first: of a word in too many examples, those of about
+        # the question's length are taken, as token_sort_ratio is low between unlike lengths
+        # (at most 2 * shorter / (sum of both)); examples inside the question: subsets().
+        size = [len(text) for text in self.sorted_texts]
+        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__)) for tok, ids in postings.items()}
+        self.sizes = {tok: array("I", map(size.__getitem__, ids)) for tok, ids in self.postings.items()
+                      if len(ids) > POOL_MAX}
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.
@@ -118,7 +128,7 @@ class _ExampleIndex:
             by_rarest[tuple(sorted(words))].append(idx)
         self.by_rarest = {key: tuple(ids) for key, ids in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
-        self.budget = max(POOL_BUDGET, len(self.texts) // POOL_SHARE)
+        self.budget = min(max(POOL_BUDGET, len(self.texts) // POOL_SHARE), POOL_MAX)
 
     def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
@@ -132,8 +142,9 @@ class _ExampleIndex:
         found: set[int] = set()
         rare: list[int] = []
         postings = self.postings
+        length = len(canon.text)
         for cid in canon.concepts + canon.unknown:
-            found.update(postings.get(cid, ()))
+            found.update(self._nearest_in_length(cid, length))
         for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
             ids = postings.get(tok)
             if not ids:
@@ -142,8 +153,17 @@ class _ExampleIndex:
                 rare.extend(ids)
             if found and len(found) + len(ids) > self.budget:
                 break
-            found.update(ids)
+            found.update(self._nearest_in_length(tok, length))
         return list(found), rare
+
+    def _nearest_in_length(self, token: str, length: int) -> tuple[int, ...]:
+        """The examples with `token`; when more than POOL_MAX, the POOL_MAX nearest in length."""
+        ids = self.postings.get(token, ())
+        sizes = self.sizes.get(token)
+        if sizes is None:
+            return ids
+        start = min(max(0, bisect_left(sizes, length) - POOL_MAX // 2), len(ids) - POOL_MAX)
+        return ids[start : start + POOL_MAX]
 
     def subsets(self, canon: "_Canon") -> list[int]:
         """The longest examples (up to SUBSETS) whose every word is in the question."""
@@ -205,22 +225,44 @@ def _pick(items: list[str], ids) -> list[str]:
 
 
 class _NearIndex:
-    """Strings kept by script and length, so that a look-up for the nearest one within k edits
-    compares only with those that could be: a string of another length differs by more, and an
-    Arabic or Cyrillic word shares no letter with a Latin one. The answer is the one a scan of
-    the whole sorted list would give (nearest, then first in alphabetical order)."""
+    """Strings to find the nearest of within k edits (k <= 2); the answer is the one a scan of
+    the whole sorted list would give (nearest, then first in alphabetical order).
+
+    Up to SCAN_MAX strings are kept by script and length, and a look-up scans only those that
+    could be near: a string of another length differs by more, and an Arabic or Cyrillic word
+    shares no letter with a Latin one. Past that (a base many times ours), scanning costs
+    milliseconds a word, so the strings are indexed by what is left after deleting up to k of
+    their characters: two strings within k edits leave a common string after deleting at most
+    k characters from each, so a look-up only checks strings sharing one (symmetric delete)."""
 
     def __init__(self, strings):
+        strings = sorted(set(strings))
+        self._size = len(strings)
+        self._deletes: dict[str, tuple[str, ...]] | None = None
+        if len(strings) > SCAN_MAX:
+            keys: dict[str, list[str]] = defaultdict(list)
+            for text in strings:
+                # A string of 7 or more may need two deletions to meet a look-up; a shorter one
+                # only meets a look-up allowed two edits (7 or more characters) with at most one.
+                for key in _deletions(text, 2 if len(text) >= 7 else 1):
+                    keys[key].append(text)
+            self._deletes = {key: tuple(found) for key, found in keys.items()}
+            return
         buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for text in sorted(set(strings)):
+        for text in strings:
             buckets[(_script_class(text), len(text))].append(text)
         self._buckets = dict(buckets)
         self._classes = sorted({cls for cls, _ in buckets})
 
     def __bool__(self) -> bool:
-        return bool(self._buckets)
+        return bool(self._size)
 
     def nearest(self, text: str, limit: int) -> str | None:
+        if self._deletes is not None:
+            get = self._deletes.get
+            near = sorted({found for key in _deletions(text, limit) for found in get(key, ())})
+            best = process.extractOne(text, near, scorer=OSA.distance, score_cutoff=limit) if near else None
+            return best[0] if best else None
         cls = _script_class(text)
         classes = (cls, "mixed") if cls != "mixed" else self._classes
         best: tuple[float, str] | None = None
@@ -232,6 +274,15 @@ class _NearIndex:
                     if found and (best is None or (found[1], found[0]) < best):
                         best = (found[1], found[0])
         return best[1] if best else None
+
+
+def _deletions(text: str, depth: int) -> set[str]:
+    """`text` and every string left by deleting up to `depth` of its characters."""
+    out = frontier = {text}
+    for _ in range(depth):
+        frontier = {s[:i] + s[i + 1 :] for s in frontier for i in range(len(s))}
+        out = out | frontier
+    return out
 
 
 _LETTERS = (("lat", re.compile(r"[a-z]")), ("ar", re.compile(r"[\u0600-\u06ff]")), ("cyr", re.compile(r"[\u0400-\u04ff]")))
