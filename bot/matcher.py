@@ -116,15 +116,17 @@ class _ExampleIndex:
         # the question's length are taken, as token_sort_ratio is low between unlike lengths
         # (at most 2 * shorter / (sum of both)); examples inside the question: subsets().
         size = [len(text) for text in self.sorted_texts]
-        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__)) for tok, ids in postings.items()}
+        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__) if len(ids) > POOL_MAX else ids)
+                         for tok, ids in postings.items()}
         self.sizes = {tok: array("I", map(size.__getitem__, ids)) for tok, ids in self.postings.items()
                       if len(ids) > POOL_MAX}
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.
         by_rarest: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        rarity = {tok: len(ids) for tok, ids in postings.items()}.__getitem__
         for idx, text in enumerate(self.texts):
-            words = sorted(set(text.split()), key=lambda t: (len(postings[t]), t))[:2]
+            words = sorted(sorted(set(text.split())), key=rarity)[:2]  # by rarity, then alphabetically
             by_rarest[tuple(sorted(words))].append(idx)
         self.by_rarest = {key: tuple(ids) for key, ids in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
