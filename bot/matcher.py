@@ -51,6 +51,7 @@ SUBSETS = 16  # and the longest examples all of whose words the question has
 SUBSET_CHECKS = 256  # examples checked for that, at most
 SCAN_MAX = 10_000  # words a typo look-up scans; more are indexed (_NearIndex)
 MAX_TWO_QUESTION_WORDS = 24  # longer messages are one question wrapped in context
+MIN_PART_WORDS = 3  # a part of a message shorter than this is not a second question
 SHORT_QUESTION_WORDS = 12  # in a short question, the first name is its subject
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
 _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
@@ -123,12 +124,14 @@ class _ExampleIndex:
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.
-        by_rarest: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        by_rarest: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         rarity = {tok: len(ids) for tok, ids in postings.items()}.__getitem__
         for idx, text in enumerate(self.texts):
-            words = sorted(sorted(set(text.split())), key=rarity)[:2]  # by rarity, then alphabetically
-            by_rarest[tuple(sorted(words))].append(idx)
-        self.by_rarest = {key: tuple(ids) for key, ids in by_rarest.items()}
+            words = sorted(sorted(set(text.split())), key=rarity)  # by rarity, then alphabetically
+            by_rarest[words[0]][words[1] if len(words) > 1 else ""].append(idx)
+        # rarest word -> second rarest ("" for a one-word example) -> examples
+        self.by_rarest = {first: {second: tuple(ids) for second, ids in seconds.items()}
+                          for first, seconds in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = min(max(POOL_BUDGET, len(self.texts) // POOL_SHARE), POOL_MAX)
 
@@ -169,14 +172,21 @@ class _ExampleIndex:
 
     def subsets(self, canon: "_Canon") -> list[int]:
         """The longest examples (up to SUBSETS) whose every word is in the question."""
-        words = sorted(t for t in set(canon.tokens) if t in self.postings)  # words no example has: no help
+        words = sorted(set(canon.tokens))
         have = set(words)
-        get = self.by_rarest.get
+        have.add("")  # a one-word example has no second word
         found: list[int] = []
-        for pos, first in enumerate(words):
-            found.extend(get((first,), ()))
-            for second in words[pos + 1:]:
-                found.extend(get((first, second), ()))
+        for first in words:
+            seconds = self.by_rarest.get(first)
+            if not seconds:
+                continue
+            if len(seconds) <= len(have):
+                for second, ids in seconds.items():
+                    if second in have:
+                        found.extend(ids)
+            else:
+                for second in have:
+                    found.extend(seconds.get(second, ()))
             if len(found) >= SUBSET_CHECKS:
                 break
         texts = self.texts
@@ -777,7 +787,7 @@ class Matcher:
         found: list[Match] = []
         for part in parts:
             canon = self._canonicalise(normalize(part))
-            if len(canon.tokens) < 2:
+            if len(canon.tokens) < MIN_PART_WORDS:  # "pls answer", "в россию?", "and the us": not questions of their own
                 continue
             m = self._decide(part, normalize(part), canon)
             if m.intent and m.confidence >= self.thresholds.out_of_scope + 0.1 and m.intent not in {x.intent for x in found}:

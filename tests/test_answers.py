@@ -105,6 +105,15 @@ def test_two_questions_in_one_message_are_both_answered(kb):
     assert [s.intent for s in reply.sections] == ["homs_control", "assad_whereabouts"]
 
 
+@pytest.mark.parametrize("question", [
+    "is homs govt or rebels now?? pls answer",  # "pls answer" is not a question about help
+    "what did bloomberg say about assad and the us",  # one question: "and the us" is part of it
+    "глазной врач куда свалил-то? в россию?",
+])
+def test_a_short_tail_is_not_taken_for_a_second_question(kb, question):
+    assert len(ask(kb, question).sections) == 1
+
+
 def test_bare_name_asks_its_main_question(kb):
     assert ask(kb, "homs?").intent == "homs_control"
     assert ask(kb, "assad").intent == "assad_whereabouts"
