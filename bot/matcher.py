@@ -124,14 +124,20 @@ class _ExampleIndex:
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.
-        by_rarest: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        rarity = {tok: len(ids) for tok, ids in postings.items()}.__getitem__
-        for idx, text in enumerate(self.texts):
-            words = sorted(sorted(set(text.split())), key=rarity)  # by rarity, then alphabetically
-            by_rarest[words[0]][words[1] if len(words) > 1 else ""].append(idx)
+        first: list[str] = [""] * len(self.texts)
+        second: list[str] = [""] * len(self.texts)
+        count = {tok: len(ids) for tok, ids in postings.items()}
+        for tok in sorted(sorted(postings), key=count.__getitem__):  # rarest first, then alphabetically
+            for idx in postings[tok]:
+                if not first[idx]:
+                    first[idx] = tok
+                elif not second[idx]:
+                    second[idx] = tok
+        by_rarest: dict[str, dict[str, list[int]]] = {}
+        for idx, (one, two) in enumerate(zip(first, second)):
+            by_rarest.setdefault(one, {}).setdefault(two, []).append(idx)
         # rarest word -> second rarest ("" for a one-word example) -> examples
-        self.by_rarest = {first: {second: tuple(ids) for second, ids in seconds.items()}
-                          for first, seconds in by_rarest.items()}
+        self.by_rarest = {one: {two: tuple(ids) for two, ids in seconds.items()} for one, seconds in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = min(max(POOL_BUDGET, len(self.texts) // POOL_SHARE), POOL_MAX)
 
@@ -302,6 +308,8 @@ _LETTERS = (("lat", re.compile(r"[a-z]")), ("ar", re.compile(r"[\u0600-\u06ff]")
 
 def _letters_group(text: str) -> str | None:
     """The one script the letters of normalized `text` are written in; None for none or several."""
+    if text.isascii():
+        return "lat" if _LETTERS[0][1].search(text) else None
     found = [name for name, letter in _LETTERS if letter.search(text)]
     return found[0] if len(found) == 1 else None
 

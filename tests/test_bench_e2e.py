@@ -29,3 +29,18 @@ def test_end_to_end_benchmark_smoke_run_answers_every_update_and_writes_its_figu
     for key in ("ours_updates_per_s", "echo_plain_updates_per_s", "echo_setup_updates_per_s",
                 "share_of_plain_echo_median", "share_of_setup_echo_median"):
         assert summary[key] > 0, key
+
+
+def test_the_reply_shape_run_sends_the_bots_own_reply_for_every_update(tmp_path):
+    """`--shape`: the echo on our setup against sending the bot's reply (made in advance)."""
+    out = tmp_path / "shape.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_e2e.py", "--shape", "--rounds", "1", "--updates", "40", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(out.read_text())["rounds"]
+    echo, shaped = row["echo_setup"], row["echo_shaped"]
+    assert echo["api_calls"]["sendMessage"] == shaped["api_calls"]["sendMessage"] == 40
+    assert shaped["errors"] == 0 and shaped["ledger_handled"] == 40
+    assert row["share"] > 0
