@@ -122,6 +122,7 @@ class FakeBotApi:
     injected: list[Fault] = field(default_factory=list)
     deliveries: Counter = field(default_factory=Counter)  # update_id -> getUpdates answers carrying it
     held: Counter = field(default_factory=Counter)  # method -> calls held unexecuted by freeze_after
+    requested: Counter = field(default_factory=Counter)  # method -> HTTP calls received, whatever became of them
     _updates: list[dict] = field(default_factory=list)
     _confirmed: int = 0  # updates below this id were confirmed (an offset) and are forgotten
     _seen: Counter = field(default_factory=Counter)  # method -> HTTP calls so far
@@ -147,8 +148,8 @@ class FakeBotApi:
         return update
 
     def requests(self, method: str) -> int:
-        """HTTP calls of `method` so far, failed ones included."""
-        return self._seen[method]
+        """HTTP calls of `method` received so far: failed, held and long-polling ones included."""
+        return self.requested[method]
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -315,6 +316,7 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
+        self.requested[method] += 1
         raw = dict(await request.post()) if request.can_read_body else {}
         if request.content_type == "application/json":
             raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (await request.json()).items()}
