@@ -43,7 +43,8 @@ MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 POOL_BUDGET = 200  # examples in the pool a question is compared with (more when its rarest word has more) ...
 POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base ...
-POOL_MAX = 2000  # ... up to this many; of a name or word in more examples, those nearest the question's length
+POOL_MAX = 2000  # ... up to this many; of a word in more examples, those nearest the question's length ...
+NAME_WINDOW = POOL_MAX // 2  # ... and of a name, this many: the rest of the budget stays for the rare words
 NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
 NEGATIVE_NEAREST = 16  # out-of-scope examples scored in full (they have an index of their own)
 RARE = 32  # and the examples sharing the question's rarest words, if that few
@@ -117,10 +118,10 @@ class _ExampleIndex:
         # the question's length are taken, as token_sort_ratio is low between unlike lengths
         # (at most 2 * shorter / (sum of both)); examples inside the question: subsets().
         size = [len(text) for text in self.sorted_texts]
-        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__) if len(ids) > POOL_MAX else ids)
+        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__) if len(ids) > NAME_WINDOW else ids)
                          for tok, ids in postings.items()}
         self.sizes = {tok: array("I", map(size.__getitem__, ids)) for tok, ids in self.postings.items()
-                      if len(ids) > POOL_MAX}
+                      if len(ids) > NAME_WINDOW}
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.
@@ -155,7 +156,7 @@ class _ExampleIndex:
         postings = self.postings
         length = len(canon.text)
         for cid in canon.concepts + canon.unknown:
-            found.update(self._nearest_in_length(cid, length))
+            found.update(self._nearest_in_length(cid, length, NAME_WINDOW))
         for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
             ids = postings.get(tok)
             if not ids:
@@ -164,22 +165,24 @@ class _ExampleIndex:
                 rare.extend(ids)
             if found and len(found) + len(ids) > self.budget:
                 break
-            found.update(self._nearest_in_length(tok, length))
+            found.update(self._nearest_in_length(tok, length, POOL_MAX))
         return list(found), rare
 
-    def _nearest_in_length(self, token: str, length: int) -> tuple[int, ...]:
-        """The examples with `token`; when more than POOL_MAX, the POOL_MAX nearest in length."""
+    def _nearest_in_length(self, token: str, length: int, most: int) -> tuple[int, ...]:
+        """The examples with `token`; when more than `most`, the `most` nearest in length."""
         ids = self.postings.get(token, ())
         sizes = self.sizes.get(token)
-        if sizes is None:
+        if sizes is None or len(ids) <= most:
             return ids
-        start = min(max(0, bisect_left(sizes, length) - POOL_MAX // 2), len(ids) - POOL_MAX)
-        return ids[start : start + POOL_MAX]
+        start = min(max(0, bisect_left(sizes, length) - most // 2), len(ids) - most)
+        return ids[start : start + most]
 
     def subsets(self, canon: "_Canon") -> list[int]:
         """The longest examples (up to SUBSETS) whose every word is in the question."""
-        words = sorted(set(canon.tokens))
-        have = set(words)
+        postings = self.postings
+        # rarest first: their examples are the fewest and the most like the question
+        words = sorted(sorted(t for t in set(canon.tokens) if t in self.by_rarest), key=lambda t: len(postings[t]))
+        have = set(canon.tokens)
         have.add("")  # a one-word example has no second word
         found: list[int] = []
         for first in words:

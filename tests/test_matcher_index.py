@@ -80,14 +80,32 @@ def test_a_short_example_inside_a_long_question_is_scored(kb: KnowledgeBase):
 
 
 def test_of_a_word_in_very_many_examples_those_nearest_the_questions_length_are_taken(monkeypatch):
-    monkeypatch.setattr(matcher_module, "POOL_MAX", 4)
+    monkeypatch.setattr(matcher_module, "NAME_WINDOW", 4)  # postings longer than this are kept sorted by length
     texts = ["homs " + "x" * n for n in range(1, 12)]
     index = _ExampleIndex([("homs_control", t) for t in texts])
-    taken = index._nearest_in_length("homs", len("homs xxxxxx"))
+    taken = index._nearest_in_length("homs", len("homs xxxxxx"), 4)
     assert len(taken) == 4
     lengths = sorted(len(index.texts[i]) for i in taken)
     assert lengths[0] <= len("homs xxxxxx") <= lengths[-1]
-    assert index._nearest_in_length("homs", 1) == index.postings["homs"][:4]  # shortest ones
+    assert index._nearest_in_length("homs", 1, 4) == index.postings["homs"][:4]  # shortest ones
+    assert len(index._nearest_in_length("homs", 1, 20)) == len(texts)  # no more than there are: all
+
+
+def test_a_name_in_many_examples_leaves_room_in_the_pool_for_the_rare_words(kb: KnowledgeBase, monkeypatch):
+    """The examples of a name are capped at NAME_WINDOW, below the budget, so that examples
+    sharing the question's rare words still get in ("explain the syria situation like im 5"
+    when thousands of examples name Syria)."""
+    monkeypatch.setattr(matcher_module, "NAME_WINDOW", 2)
+    monkeypatch.setattr(matcher_module, "POOL_MAX", 4)
+    texts = [f"syria event number {n} of many" for n in range(8)] + ["explain syria"]
+    index = _ExampleIndex([("x", t) for t in texts])
+    index.budget = 4
+    canon = kb.matcher._canonicalise("explain the syria situation like im 5")
+    assert canon.concepts == ("syria",)
+    pool, _ = index.pool(canon)
+    assert texts.index("explain syria") in pool
+    monkeypatch.setattr(matcher_module, "NAME_WINDOW", 4)  # a name's examples filling the budget: crowded out
+    assert texts.index("explain syria") not in index.pool(canon)[0]
 
 
 @pytest.mark.parametrize("question, group", [
