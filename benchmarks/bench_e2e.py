@@ -79,7 +79,7 @@ from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import KnowledgeBase, load  # noqa: E402
 from bot.observability import configure_logging  # noqa: E402
 from bot.tg.app import build_application, open_ledger, open_store  # noqa: E402
-from bot.tg.handlers import STATE_KEY, _rendered  # noqa: E402
+from bot.tg.handlers import STATE_KEY, _rendered, _surface  # noqa: E402
 from bot.tg.keyboards import GROUP, PRIVATE, with_feedback  # noqa: E402
 from bot.tg.ledger import MAX_CONCURRENT  # noqa: E402
 
@@ -275,8 +275,7 @@ def build_shaped_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, st
 
     async def send_made_reply(update: Update, context: Any) -> None:
         message = update.message
-        surface = PRIVATE if message.chat.type == "private" else GROUP
-        html, markup = replies[(message.text, surface)]
+        html, markup = replies[(message.text, _surface(message.chat))]
         await message.reply_text(html, parse_mode="HTML", reply_markup=markup, do_quote=True)
 
     app.add_handler(MessageHandler(filters.TEXT, send_made_reply))

@@ -391,11 +391,12 @@ class Matcher:
         exact: dict[str, str | None] = {}  # text -> its one intent; None: more than one
         for intent in self._all_intents.values():
             for ex in intent.examples:
-                canon = self._canonicalise(normalize(ex.text))
+                text = normalize(ex.text)
+                canon = self._canonicalise(text)
                 if not canon.text:
                     continue
                 into = negative_pairs if intent.id == NEGATIVE else grouped
-                into[_letters_group(normalize(ex.text)) or SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
+                into[_letters_group(text) or SCRIPT_GROUP.get(ex.lang, "lat")].append((intent.id, canon.text))
                 exact[canon.text] = intent.id if exact.get(canon.text, intent.id) == intent.id else None
                 intent_tokens[intent.id].update(set(canon.tokens))
                 lang_tokens[(intent.id, ex.lang)].update(set(canon.tokens))
@@ -543,11 +544,11 @@ class Matcher:
 
     # -- scoring --------------------------------------------------------------------------
     @staticmethod
-    def _group(question: str) -> str:
+    def _group(question: str, normalized: str | None = None) -> str:
         """Which examples to compare a question with: those written in its letters' script
         ("hi" is never compared with Arabic examples; Arabizi is Latin), or, for a question
         mixing scripts, its language's."""
-        group = _letters_group(normalize(question))
+        group = _letters_group(normalize(question) if normalized is None else normalized)
         if group:
             return group
         lang = detect(question)
@@ -634,7 +635,7 @@ class Matcher:
 
     # -- decision -------------------------------------------------------------------------
     def _decide(self, question: str, normalized: str, canon: _Canon) -> Match:
-        ranked, closest = self._score(canon, self._group(question), self._exhaustive)
+        ranked, closest = self._score(canon, self._group(question, normalized), self._exhaustive)
         negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         th = self.thresholds
