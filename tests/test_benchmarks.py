@@ -33,6 +33,7 @@ def test_smoke_run_of_every_benchmark_prints_and_writes_its_figures(tmp_path):
     assert figures["quick"] is True
     shipped = figures["shipped"]
     assert shipped["questions"] == 20 and shipped["matching"][0]["ratio"] > 0
+    assert shipped["floor"][0]["n"] == 20 and shipped["floor"][0]["median_ms"] > 0  # the timing wrapper saw calls
     assert shipped["startup"][0]["rss_mb"] > 0 and shipped["startup"][0]["import_telegram_s"] > 0
     sizes = [row["factor"] for row in figures["growth"]]
     assert sizes == [1, 2]
@@ -56,3 +57,19 @@ def test_pruned_search_gives_the_exhaustive_scorers_answers_on_the_development_s
                  for item in read_labelled(ROOT / "tests" / name)]
     differ = [q for q in questions if kb.matcher.match(q).intent != exhaustive.match(q).intent]
     assert len(differ) <= len(questions) * 0.005, differ
+
+
+def test_the_scoring_floor_counts_only_rapidfuzz_and_puts_the_matcher_back(kb):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_match
+    from rapidfuzz import process
+
+    import bot.matcher
+
+    floor = bench_match.scoring_floor(kb, ["who controls homs now", "where is assad"])
+    assert bot.matcher.process is process  # the real module again, for everything after
+    kb.matcher.clear_caches()
+    start = bench_match.time.perf_counter()
+    kb.matcher.match("who controls homs now")
+    whole = bench_match.time.perf_counter() - start
+    assert 0 < floor[0] and floor[0] < whole * 5  # a part of a match, not nothing and not a multiple
