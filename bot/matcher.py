@@ -140,7 +140,7 @@ class _ExampleIndex:
         # rarest word -> second rarest ("" for a one-word example) -> examples
         self.by_rarest = {one: {two: tuple(ids) for two, ids in seconds.items()} for one, seconds in by_rarest.items()}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
-        self.budget = min(max(POOL_BUDGET, len(self.texts) // POOL_SHARE), POOL_MAX)
+        self.budget = pool_budget(len(self.texts))
 
     def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
@@ -236,6 +236,11 @@ class _ExampleIndex:
                   for _, set_score, pos in set_scores}
         floor = 0.0 if exhaustive or len(nearest) < limit else min(scores.values())
         return scores, floor
+
+
+def pool_budget(examples: int, most: int | None = None) -> int:
+    """How many examples an index of `examples` puts in a question's pool (POOL_MAX at most)."""
+    return min(max(POOL_BUDGET, examples // POOL_SHARE), POOL_MAX if most is None else most)
 
 
 def _pick(items: list[str], ids) -> list[str]:

@@ -73,3 +73,18 @@ def test_the_scoring_floor_counts_only_rapidfuzz_and_puts_the_matcher_back(kb):
     kb.matcher.match("who controls homs now")
     whole = bench_match.time.perf_counter() - start
     assert 0 < floor[0] and floor[0] < whole * 5  # a part of a match, not nothing and not a multiple
+
+
+def test_tradeoff_compares_settings_against_the_exhaustive_scorer_and_puts_the_shipped_one_back():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import tradeoff
+
+    import bot.matcher
+
+    shipped = {knob: getattr(bot.matcher, knob) for knob in tradeoff.KNOBS}
+    figures = tradeoff.run(factor=1, count=12, settings=tradeoff.SETTINGS[:2], quiet=True)
+    rows = figures["rows"]
+    assert [{k: row[k] for k in tradeoff.KNOBS} for row in rows] == tradeoff.SETTINGS[:2]
+    assert rows[0] == {**rows[0], **shipped}  # the first row is the setting the bot ships with
+    assert all(row["agreement"]["questions"] == 12 and 0 <= row["agreement"]["decision"] <= 1 for row in rows)
+    assert {knob: getattr(bot.matcher, knob) for knob in tradeoff.KNOBS} == shipped
