@@ -43,8 +43,14 @@ MAX_PHRASE = 6
 _PROCLITICS = frozenset("وفبلك")  # Arabic and, so, in/with, for, like: written joined to the word
 POOL_BUDGET = 200  # examples in the pool a question is compared with (more when its rarest word has more) ...
 POOL_SHARE = 20  # ... or one in POOL_SHARE of the examples, in a bigger base ...
-POOL_MAX = 2000  # ... up to this many; of a word in more examples, those nearest the question's length ...
-NAME_WINDOW = POOL_MAX // 2  # ... and of a name, this many: the rest of the budget stays for the rare words
+POOL_MAX = 1000  # ... up to this many (from 20,000 examples on)
+WINDOW_OVER = 1000  # of a word in more examples than this, those nearest the question's length:
+# POOL_MAX of them, and of a name NAME_WINDOW, so the rest of the budget stays for the rare words.
+# Measured with benchmarks/tradeoff.py at 100x (300 questions): windows of 2,000 and 1,000 let in
+# more near-copies of one example and agreed less with the exhaustive scorer (287/300) than
+# 1,000 and 100 (290/300), at a p99 of 3.7 against 2.2 ms; at 10x the same (1,043/1,047 both);
+# the shipped base, with no word in 1,000 examples, answers as before.
+NAME_WINDOW = 100
 NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
 NEGATIVE_NEAREST = 16  # out-of-scope examples scored in full (they have an index of their own)
 RARE = 32  # and the examples sharing the question's rarest words, if that few
@@ -118,10 +124,10 @@ class _ExampleIndex:
         # the question's length are taken, as token_sort_ratio is low between unlike lengths
         # (at most 2 * shorter / (sum of both)); examples inside the question: subsets().
         size = [len(text) for text in self.sorted_texts]
-        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__) if len(ids) > NAME_WINDOW else ids)
+        self.postings = {tok: tuple(sorted(ids, key=size.__getitem__) if len(ids) > WINDOW_OVER else ids)
                          for tok, ids in postings.items()}
         self.sizes = {tok: array("I", map(size.__getitem__, ids)) for tok, ids in self.postings.items()
-                      if len(ids) > NAME_WINDOW}
+                      if len(ids) > WINDOW_OVER}
         # An example all of whose words are in the question scores 100 on token_set_ratio,
         # however far its word order and length put it by token_sort ("where is assad" inside
         # a long message): such examples are found by their two rarest words.

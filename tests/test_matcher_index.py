@@ -80,7 +80,7 @@ def test_a_short_example_inside_a_long_question_is_scored(kb: KnowledgeBase):
 
 
 def test_of_a_word_in_very_many_examples_those_nearest_the_questions_length_are_taken(monkeypatch):
-    monkeypatch.setattr(matcher_module, "NAME_WINDOW", 4)  # postings longer than this are kept sorted by length
+    monkeypatch.setattr(matcher_module, "WINDOW_OVER", 4)  # postings longer than this are kept sorted by length
     texts = ["homs " + "x" * n for n in range(1, 12)]
     index = _ExampleIndex([("homs_control", t) for t in texts])
     taken = index._nearest_in_length("homs", len("homs xxxxxx"), 4)
@@ -95,6 +95,7 @@ def test_a_name_in_many_examples_leaves_room_in_the_pool_for_the_rare_words(kb: 
     """The examples of a name are capped at NAME_WINDOW, below the budget, so that examples
     sharing the question's rare words still get in ("explain the syria situation like im 5"
     when thousands of examples name Syria)."""
+    monkeypatch.setattr(matcher_module, "WINDOW_OVER", 2)
     monkeypatch.setattr(matcher_module, "NAME_WINDOW", 2)
     monkeypatch.setattr(matcher_module, "POOL_MAX", 4)
     texts = [f"syria event number {n} of many" for n in range(8)] + ["explain syria"]
