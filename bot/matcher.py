@@ -48,7 +48,7 @@ WINDOW_OVER = 1000  # of a word in more examples than this, those nearest the qu
 # POOL_MAX of them, and of a name NAME_WINDOW, so the rest of the budget stays for the rare words.
 # Measured with benchmarks/tradeoff.py at 100x (300 questions): windows of 2,000 and 1,000 let in
 # more near-copies of one example and agreed less with the exhaustive scorer (287/300) than
-# 1,000 and 100 (290/300), at a p99 of 3.7 against 2.2 ms; at 10x the same (1,043/1,047 both);
+# 1,000 and 100 (290/300), at a p99 of 2.95 against 2.01 ms; at 10x the same (1,043/1,047 both);
 # the shipped base, with no word in 1,000 examples, answers as before.
 NAME_WINDOW = 100
 NEAREST = 24  # of those, the nearest by token_sort_ratio are also scored by token_set_ratio
