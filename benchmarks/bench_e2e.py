@@ -69,7 +69,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
+from telegram import Chat, Update  # noqa: E402
 from telegram.ext import AIORateLimiter, Application, MessageHandler, filters  # noqa: E402
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
@@ -79,8 +79,8 @@ from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import KnowledgeBase, load  # noqa: E402
 from bot.observability import configure_logging  # noqa: E402
 from bot.tg.app import build_application, open_ledger, open_store  # noqa: E402
-from bot.tg.handlers import STATE_KEY, _rendered, _surface  # noqa: E402
-from bot.tg.keyboards import GROUP, PRIVATE, with_feedback  # noqa: E402
+from bot.tg.handlers import STATE_KEY, _feedback_wanted, _rendered, _surface  # noqa: E402
+from bot.tg.keyboards import with_feedback  # noqa: E402
 from bot.tg.ledger import MAX_CONCURRENT  # noqa: E402
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
@@ -250,17 +250,24 @@ def build_ours(request: CannedRequest, kb: KnowledgeBase, state_dir: Path, flood
     return app
 
 
+def _on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path, flood_limits: bool,
+                  callback) -> Application:
+    """The application exactly as `build_ours` makes it, with every handler removed and one
+    `MessageHandler(filters.TEXT, callback)` added instead."""
+    app = build_ours(request, kb, state_dir, flood_limits)
+    for group, handlers in list(app.handlers.items()):
+        for handler in list(handlers):
+            app.remove_handler(handler, group)
+    app.add_handler(MessageHandler(filters.TEXT, callback))
+    return app
+
+
 def build_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path,
                             flood_limits: bool) -> Application:
     """"echo, our setup": the application exactly as `build_ours` makes it (request wrapper, rate
     limiter, defaults, update inbox and processor with the ledger on disk, store, post_init and
     post_shutdown), with every handler removed and the echo handler added instead."""
-    app = build_ours(request, kb, state_dir, flood_limits)
-    for group, handlers in list(app.handlers.items()):
-        for handler in list(handlers):
-            app.remove_handler(handler, group)
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    return app
+    return _on_our_setup(request, kb, state_dir, flood_limits, echo)
 
 
 def build_shaped_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path,
@@ -269,30 +276,26 @@ def build_shaped_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, st
     bot sends to that question (HTML, its keyboard with the feedback buttons, quoting the
     question), made before the round: what python-telegram-bot costs to send our reply, without
     the bot's own work (matching, composing, rendering, recording, logging)."""
-    app = build_echo_on_our_setup(request, kb, state_dir, flood_limits)
-    for handlers in app.handlers.values():
-        handlers.clear()
-
     async def send_made_reply(update: Update, context: Any) -> None:
         message = update.message
         html, markup = replies[(message.text, _surface(message.chat))]
         await message.reply_text(html, parse_mode="HTML", reply_markup=markup, do_quote=True)
 
-    app.add_handler(MessageHandler(filters.TEXT, send_made_reply))
-    return app
+    return _on_our_setup(request, kb, state_dir, flood_limits, send_made_reply)
 
 
 def made_replies(kb: KnowledgeBase, payloads: list[dict]) -> dict[tuple[str, str], tuple]:
     """(text, surface) -> (html, keyboard) the bot sends, for every message of `payloads`."""
     out: dict[tuple[str, str], tuple] = {}
+    settings = Settings(token=TOKEN)  # as build_ours has them (feedback buttons in private only)
     for payload in payloads:
         message = payload["message"]
-        surface = PRIVATE if message["chat"]["type"] == "private" else GROUP
+        surface = _surface(Chat(message["chat"]["id"], message["chat"]["type"]))
         text = message["text"]
         if (text, surface) not in out:
             reply = answer(kb, text.removeprefix("/ask "), message["from"].get("language_code"))
             html, markup = _rendered(kb, reply, surface)
-            if reply.answered and surface == PRIVATE:
+            if _feedback_wanted(settings, reply, surface):
                 markup = with_feedback(kb, markup, "0123456789abcdef", reply.lang)
             out[(text, surface)] = (html, markup)
     return out

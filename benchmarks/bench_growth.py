@@ -60,6 +60,12 @@ def sample(items: list, count: int | None) -> list:
     return [items[int(k * step)] for k in range(count)]
 
 
+def grown_matcher(kb, intents: dict, concepts: dict, negatives) -> Matcher:
+    """Our matcher over a grown base, with the shipped base's thresholds and years."""
+    years = frozenset(d.year for f in kb.facts.values() for d in (f.event_date, f.reported))
+    return Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=years)
+
+
 def one_size(factor: int, limit: int | None = None, naive_count: int | None = -1,
              exhaustive_count: int | None = -1) -> dict:
     """Every figure for one size, in this process."""
@@ -70,11 +76,10 @@ def one_size(factor: int, limit: int | None = None, naive_count: int | None = -1
     start = time.perf_counter()
     intents, concepts, negatives = grow(kb, factor)
     generated = time.perf_counter() - start
-    years = frozenset(d.year for f in kb.facts.values() for d in (f.event_date, f.reported))
     gc.collect()
     before = rss_mb()
     start = time.perf_counter()
-    matcher = Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=years)
+    matcher = grown_matcher(kb, intents, concepts, negatives)
     built = time.perf_counter() - start
     gc.collect()
     ours_mb = rss_mb() - before

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import bot.matcher as matcher_module  # noqa: E402
-from bench_growth import DEVSETS, ROOT, sample  # noqa: E402
+from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402
 from bench_match import summary  # noqa: E402
 from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import load  # noqa: E402
@@ -89,8 +89,7 @@ def run(factor: int = 100, count: int = 300, settings: list[dict] | None = None,
     kb = load(ROOT)
     questions = sample([item.text for path in DEVSETS for item in read_labelled(ROOT / path)], count)
     intents, concepts, negatives = grow(kb, factor)
-    years = frozenset(d.year for f in kb.facts.values() for d in (f.event_date, f.reported))
-    matcher = Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=years)
+    matcher = grown_matcher(kb, intents, concepts, negatives)
     start = time.perf_counter()
     slow = [decided(matcher.exhaustive().match(q)) for q in questions]
     exhaustive_s = time.perf_counter() - start

@@ -125,7 +125,7 @@ class FakeBotApi:
     requested: Counter = field(default_factory=Counter)  # method -> HTTP calls received, whatever became of them
     _updates: list[dict] = field(default_factory=list)
     _confirmed: int = 0  # updates below this id were confirmed (an offset) and are forgotten
-    _seen: Counter = field(default_factory=Counter)  # method -> HTTP calls so far
+    _seen: Counter = field(default_factory=Counter)  # method -> calls that drew for a fault (the n-th decides)
     _failed: Counter = field(default_factory=Counter)  # method -> faults so far (kind turns)
     _failed_late: Counter = field(default_factory=Counter)  # method -> faults that could strike after
     _freeze_at: int | None = None

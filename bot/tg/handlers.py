@@ -218,7 +218,7 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     reply = answer(kb, addressed.question, lang, context=st.memory.context(chat.id, who), stale_days=st.settings.stale_days)
     html, markup = _rendered(kb, reply, surface)
     question_id = _record(st, chat, who, reply, canonical)
-    if question_id and reply.answered and (surface == PRIVATE or (surface == GROUP and st.settings.feedback_in_groups)):
+    if question_id and _feedback_wanted(st.settings, reply, surface):
         markup = with_feedback(kb, markup, question_id, reply.lang)
     if earlier_answer is not None:
         await _edit(context, chat.id, earlier_answer, html, markup)
@@ -296,6 +296,11 @@ def _was_for_us(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if message.chat.type == Chat.PRIVATE or (message.text or "").startswith("/"):
         return True
     return addressing(message, context.bot.username, context.bot.id) is not None
+
+
+def _feedback_wanted(settings: Settings, reply: Reply, surface: str) -> bool:
+    """Whether an answer on `surface` carries the useful / not useful buttons."""
+    return reply.answered and (surface == PRIVATE or (surface == GROUP and settings.feedback_in_groups))
 
 
 def _surface(chat: Chat) -> str:
