@@ -62,9 +62,10 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -370,7 +371,7 @@ async def one_round(kind: str, kb: KnowledgeBase, payloads: list[dict], state_di
     timeout = ROUND_TIMEOUT + 0.05 * len(payloads)
     try:
         await asyncio.wait_for(replies.done.wait(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RuntimeError(f"{kind}: {replies.count} of {len(payloads)} updates answered in {timeout:.0f} s") from None
     elapsed = time.perf_counter() - started
     if profiler is not None:

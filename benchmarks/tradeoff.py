@@ -29,9 +29,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import bot.matcher as matcher_module  # noqa: E402
 from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402
 from bench_match import summary  # noqa: E402
+
+import bot.matcher as matcher_module  # noqa: E402
 from bot.evaluate import read_labelled  # noqa: E402
 from bot.knowledge import load  # noqa: E402
 from bot.matcher import Matcher, pool_budget  # noqa: E402

@@ -13,9 +13,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from .knowledge import DEFAULT_ROOT
@@ -304,7 +305,7 @@ class Settings:
     config_file: Path | None = field(default=None, compare=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every setting: environment first, then FACTBOT_CONFIG_FILE, then defaults."""
         env = os.environ if env is None else env
         unknown = sorted(k for k in env if k.startswith("FACTBOT_") and k not in BY_NAME and k != CONFIG_FILE_VARIABLE)

@@ -29,7 +29,7 @@ class Report:
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     mistakes: list[tuple[str, str | None, str | None, float]] = field(default_factory=list)
-    by_language: dict[str, "Report"] = field(default_factory=dict)
+    by_language: dict[str, Report] = field(default_factory=dict)
 
     @property
     def in_scope_accuracy(self) -> float:

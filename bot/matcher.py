@@ -148,7 +148,7 @@ class _ExampleIndex:
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = pool_budget(len(self.texts))
 
-    def pool(self, canon: "_Canon") -> tuple[list[int], list[int]]:
+    def pool(self, canon: _Canon) -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
         many words as fit the budget); and the few sharing its very rarest words (RARE).
 
@@ -183,7 +183,7 @@ class _ExampleIndex:
         start = min(max(0, bisect_left(sizes, length) - most // 2), len(ids) - most)
         return ids[start : start + most]
 
-    def subsets(self, canon: "_Canon") -> list[int]:
+    def subsets(self, canon: _Canon) -> list[int]:
         """The longest examples (up to SUBSETS) whose every word is in the question."""
         postings = self.postings
         # rarest first: their examples are the fewest and the most like the question
@@ -211,7 +211,7 @@ class _ExampleIndex:
             del inside[SUBSETS:]
         return inside
 
-    def fuzzy(self, canon: "_Canon", w: "Weights", exhaustive: bool = False, limit: int = 0
+    def fuzzy(self, canon: _Canon, w: Weights, exhaustive: bool = False, limit: int = 0
               ) -> tuple[dict[int, float], float]:
         """Similarity in [0, 1] of the question to its nearest examples, and a fill for the rest.
 
@@ -747,7 +747,7 @@ class Matcher:
             result = self._with_second_question(question, result)
         return result
 
-    def with_thresholds(self, thresholds: Thresholds) -> "Matcher":
+    def with_thresholds(self, thresholds: Thresholds) -> Matcher:
         """The same matcher (sharing its index) deciding with other thresholds."""
         other = copy.copy(self)
         other.thresholds = thresholds
@@ -759,7 +759,7 @@ class Matcher:
         self._name_cache.clear()
         normalize.cache_clear()
 
-    def exhaustive(self) -> "Matcher":
+    def exhaustive(self) -> Matcher:
         """The same matcher scoring every example of every intent: the reference that the
         pruned search is checked against (benchmarks/bench_growth.py)."""
         other = copy.copy(self)

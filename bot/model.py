@@ -111,7 +111,7 @@ class Match:
     unknown: tuple[str, ...]  # out-of-scope concept ids recognised
     closest: tuple[tuple[str, str, float], ...]  # (intent, example, score) nearest examples
     reason: str  # short machine-readable reason for the decision
-    extra: tuple["Match", ...] = ()  # a second question in the same message
+    extra: tuple[Match, ...] = ()  # a second question in the same message
     negative: float = 0.0  # score of the out-of-scope examples (intents/out_of_scope.yaml)
 
 

@@ -20,9 +20,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from telegram.request import BaseRequest, RequestData
@@ -84,7 +85,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -216,7 +217,7 @@ class ApiContact:
     def iso(self) -> str | None:
         if self.wall_time is None:
             return None
-        return datetime.fromtimestamp(self.wall_time, timezone.utc).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(self.wall_time, UTC).isoformat(timespec="seconds")
 
 
 class WrappedRequest(BaseRequest):
@@ -401,7 +402,7 @@ class HealthServer:
                 f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n".encode()
                 + (b"" if head else body))
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+        except (TimeoutError, ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         except Exception:  # a health probe must never take the bot down
             log.exception("health server request failed")

@@ -27,10 +27,10 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Follower:
 
 
 def now_iso(clock: Callable[[], float] = time.time) -> str:
-    return datetime.fromtimestamp(clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(clock(), UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def connect(path: Path, busy_seconds: float = 2.0, readonly: bool = False) -> sqlite3.Connection:
@@ -232,7 +232,7 @@ class Store:
             migrate(con)
 
     @classmethod
-    def open(cls, path: Path, configured_key: str = "", retention_days: int = 90, **options) -> "Store":
+    def open(cls, path: Path, configured_key: str = "", retention_days: int = 90, **options) -> Store:
         """Open (creating if needed) the database at `path` and start its writer; StoreError if impossible."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -427,7 +427,7 @@ class Store:
 
     def stats(self, day: date | None = None) -> Stats:
         """Questions on `day` (UTC, default today), how many were refused, the most asked intents."""
-        day = day or datetime.fromtimestamp(self.clock(), timezone.utc).date()
+        day = day or datetime.fromtimestamp(self.clock(), UTC).date()
         start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
         with closing(self._connect(readonly=True)) as con:
             total, refused = con.execute(

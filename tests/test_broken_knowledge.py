@@ -20,8 +20,8 @@ import dataclasses
 import logging
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from telegram import Update
@@ -35,7 +35,6 @@ from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
 from bot.yamlsource import MAX_FILE_BYTES
 
-from .conftest import ROOT
 from .fake_bot_api import TOKEN, FakeBotApi, RecordingRequest, message, private_chat, user
 
 ERROR = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?P<message>\S.*)$")

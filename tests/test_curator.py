@@ -25,7 +25,16 @@ from bot.tg.handlers import STATE_KEY
 from bot.tg.keyboards import CALLBACK_LIMIT
 
 from .fake_bot_api import (
-    TOKEN, FakeBotApi, RecordingRequest, buttons, callback_query, feed, group_chat, message, private_chat, user,
+    TOKEN,
+    FakeBotApi,
+    RecordingRequest,
+    buttons,
+    callback_query,
+    feed,
+    group_chat,
+    message,
+    private_chat,
+    user,
 )
 from .test_store import question
 

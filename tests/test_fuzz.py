@@ -36,14 +36,14 @@ from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import BaseRateLimiter
 
+from bot import render
 from bot.answer import answer, context_of
 from bot.config import Settings
 from bot.knowledge import load
-from bot import render
 from bot.render import TELEGRAM_LIMIT, explain_text, to_html, to_json, to_text
 from bot.store import Store
-from bot.tg.app import build_application
 from bot.tg.addressing import addressing
+from bot.tg.app import build_application
 
 from .conftest import ROOT, TODAY
 from .fake_bot_api import BOT_ID, BOT_USER, BOT_USERNAME, TOKEN, FakeBotApi, RecordingRequest, entities_for

@@ -68,7 +68,7 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.polls_before = 0
 
-    async def start(self) -> "BotProcess":
+    async def start(self) -> BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "TELEGRAM_"))}
         self.polls_before = self.api.requests("getUpdates")
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=self.api.base_url,

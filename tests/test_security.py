@@ -168,7 +168,7 @@ async def raw_post(port: int, body_size: int, headers: dict[str, str], *, chunke
         status_line = b""
         try:  # a server that refuses by the declared length answers before any of the body
             status_line = await asyncio.wait_for(reader.readline(), early)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         if not status_line:
             chunk = b"x" * 65536
@@ -257,7 +257,7 @@ async def test_webhook_refuses_an_oversized_update_before_reading_it(hook: Hook)
     await writer.drain()
     try:
         status_line = await asyncio.wait_for(reader.readline(), 0.5)
-    except asyncio.TimeoutError:  # it waits for the body: send it, and see it accepted
+    except TimeoutError:  # it waits for the body: send it, and see it accepted
         writer.write(big_update)
         await writer.drain()
         status_line = await asyncio.wait_for(reader.readline(), 30)
@@ -640,7 +640,7 @@ async def finish(process: asyncio.subprocess.Process, *, within: float) -> tuple
     stopped = False
     try:
         out, err = await asyncio.wait_for(asyncio.shield(communicate), within)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stopped = True
         process.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(communicate, 60)

@@ -20,15 +20,15 @@ from bot.tg.app import RedactToken, build_application, set_commands
 from bot.tg.keyboards import CALLBACK_LIMIT, callback_data
 
 from .fake_bot_api import (
-    buttons,
-    feed,
     BOT_USERNAME,
     TOKEN,
     FakeBotApi,
     RecordingRequest,
     bot_message,
+    buttons,
     callback_query,
     channel_chat,
+    feed,
     group_chat,
     inline_query,
     message,

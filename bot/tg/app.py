@@ -16,7 +16,8 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
@@ -36,8 +37,14 @@ from telegram.request import BaseRequest, HTTPXRequest
 from ..config import Settings
 from ..knowledge import KnowledgeBase
 from ..model import Reply
-from ..observability import IGNORED, Handled, ObservedRequest, Observer, configure_logging
-from ..observability import RedactToken  # noqa: F401 - re-exported: it used to live here
+from ..observability import (
+    IGNORED,
+    Handled,
+    ObservedRequest,
+    Observer,
+    RedactToken,  # noqa: F401 - re-exported: it used to live here
+    configure_logging,
+)
 from ..store import Store, StoreError
 from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from telegram import Chat, ChatMember, Update
 from telegram.error import Forbidden, TelegramError

@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter

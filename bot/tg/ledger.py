@@ -52,10 +52,11 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Hashable, TypeVar
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -123,7 +124,7 @@ class Ledger:
         self.prune()
 
     @classmethod
-    def open(cls, path: Path | None, clock: Callable[[], float] = time.time) -> "Ledger":
+    def open(cls, path: Path | None, clock: Callable[[], float] = time.time) -> Ledger:
         """The ledger at `path` (created if needed), or in memory for None; LedgerError if impossible."""
         try:
             if path is not None:
@@ -226,7 +227,7 @@ class Ledger:
         """Run one of the blocking calls on the worker thread; its result once committed."""
         return await self.submit(call, *args)
 
-    def submit(self, call: Callable[..., T], *args: Any) -> "asyncio.Future[T]":
+    def submit(self, call: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue one of the blocking calls for the worker thread; the future of its result, set
         once committed. Futures are set in the order the calls were queued."""
         loop = asyncio.get_running_loop()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Generic, Hashable, TypeVar
+from typing import Generic, TypeVar
 
 from ..config import Settings
 from ..matcher import Context
