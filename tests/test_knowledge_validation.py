@@ -235,8 +235,8 @@ def test_contract_intent_file_deleted(data):
     assert any(f"follow-up '{INTENT}' is not an intent" in e for e in errors), "\n".join(errors)
     # and so are the names whose bare mention asked it, at their default_intent lines
     aliases = data / "intents" / "aliases.yaml"
-    lines = [n for n, l in enumerate(aliases.read_text(encoding="utf-8").splitlines(), 1)
-             if l.strip() == f"default_intent: {INTENT}"]
+    lines = [n for n, text in enumerate(aliases.read_text(encoding="utf-8").splitlines(), 1)
+             if text.strip() == f"default_intent: {INTENT}"]
     assert lines
     for line in lines:
         assert_reported(errors, "intents/aliases.yaml", line, f"default_intent '{INTENT}' is not an intent")
@@ -318,7 +318,7 @@ def test_several_problems_are_all_reported(data):
                            "    name: Bloomberg\n    type: newspaper\n")
     follow_line = add_to_flow_list(intent_file(data), "follow_ups", "homs_weather")
     aliases = replace_once(data / "intents" / "aliases.yaml", "variants: [damascus,", "variants: [damascus, homs,")
-    broken = replace_once(intent_file(data, "statue_toppled"), "id: statue_toppled\n", "id: statue_toppled\nlabel: [\n")
+    replace_once(intent_file(data, "statue_toppled"), "id: statue_toppled\n", "id: statue_toppled\nlabel: [\n")
     dated = edit_fact(data, "homs_captured_sunday_after_fighting", "    reported: 2024-12-08\n", "    reported: 2024-12-01\n")
 
     errors = errors_of(data)
