@@ -5,9 +5,9 @@ before failing, so a curator can fix a whole batch at once. The result is immuta
 reload builds a new KnowledgeBase and the application swaps the reference.
 
 Modules: one per kind of file (sources, facts, concepts, intents, out_of_scope,
-thresholds, interface_texts, translations); cross_check for what spans files; collector
-and fields for the errors and the field readers they share; rules for what all data is
-held to; base for KnowledgeBase; loader for `load()`.
+thresholds, main_topics, interface_texts, translations); cross_check for what spans
+files; collector and fields for the errors and the field readers they share; rules for
+what all data is held to; base for KnowledgeBase; loader for `load()`.
 """
 
 from .base import KnowledgeBase

@@ -25,6 +25,7 @@ class KnowledgeBase:
     cyrillic: CyrillicModel | None = None  # tells Russian from Ukrainian, learnt from the examples
     superseded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     version: str = ""
+    main_topics: tuple[str, ...] = ()  # intent ids offered first, in order (intents/main_topics.yaml)
 
     @property
     def as_of(self) -> date | None:

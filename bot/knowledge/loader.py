@@ -15,6 +15,7 @@ from .cross_check import cross_check
 from .facts import load_facts, superseded_by
 from .intents import load_intents
 from .interface_texts import load_ui
+from .main_topics import load_main_topics
 from .out_of_scope import load_negatives
 from .sources import load_sources
 from .thresholds import load_thresholds
@@ -22,7 +23,7 @@ from .translations import merge_translations
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
 # The files in intents/ that are not one intent each.
-NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml")
+NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml", "main_topics.yaml")
 
 
 def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
@@ -46,6 +47,7 @@ def _load(root: Path) -> KnowledgeBase:
     ui = load_ui(c, root / "locales")
     parts = merge_translations(c, root, parts, ui)
     thresholds = load_thresholds(c, root / "intents" / "thresholds.yaml")
+    main_topics = load_main_topics(c, root / "intents" / "main_topics.yaml", parts.intents)
     if c.errors:
         raise KnowledgeError(c.errors)
     facts, intents, negatives = parts.facts, parts.intents, parts.negatives
@@ -55,7 +57,7 @@ def _load(root: Path) -> KnowledgeBase:
     samples = [(ex.text, ex.lang) for i in intents.values() for ex in i.examples] + [(e.text, e.lang) for e in negatives]
     return KnowledgeBase(
         root, parts.sources, facts, intents, parts.concepts, ui, matcher, negatives, CyrillicModel(samples),
-        superseded_by(facts), version,
+        superseded_by(facts), version, main_topics,
     )
 
 
