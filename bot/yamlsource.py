@@ -45,10 +45,10 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 1
 _STR = "tag:yaml.org,2002:str"
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):  # type: ignore[misc, valid-type]  # a base chosen at run time (libyaml when present)
     """A safe loader (no python tags) that refuses anchors/aliases and records lines."""
 
-    def construct_object(self, node, deep=False):  # type: ignore[override]
+    def construct_object(self, node, deep=False):
         # An alias is the same node met twice; refusing it also defuses "billion laughs".
         constructed = self.constructed_objects
         if node in constructed or node in self.recursive_objects:
@@ -62,7 +62,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             return value
         return super().construct_object(node, deep=deep)
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):
             raise yaml.MarkedYAMLError(None, None, "expected a mapping", node.start_mark)
         result = LineDict()
@@ -81,7 +81,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node, deep=False):  # type: ignore[override]
+    def construct_sequence(self, node, deep=False):
         if not isinstance(node, yaml.SequenceNode):
             raise yaml.MarkedYAMLError(None, None, "expected a list", node.start_mark)
         construct = self.construct_object
@@ -90,7 +90,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
-    def construct_yaml_timestamp(self, node, values=None):  # type: ignore[override]
+    def construct_yaml_timestamp(self, node, values=None):
         # "2024-13-45" looks like a date but is none: keep the text, so the caller reports
         # the field at its line instead of the whole load crashing with a ValueError.
         try:

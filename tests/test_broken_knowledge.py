@@ -192,7 +192,8 @@ def control_character(root):
 
 @variant
 def nul_byte(root):
-    path = replace(root / "locales" / "ru.yaml", '  as_of: "По состоянию на {date}."\n', '  as_of: "По состоянию\x00 на {date}."\n')
+    path = replace(root / "locales" / "ru.yaml", '  as_of: "По состоянию на {date}."\n',
+                   '  as_of: "По состоянию\x00 на {date}."\n')
     return Expect("locales/ru.yaml", line_with(path, "По состоянию\x00"), ("U+0000",))
 
 
@@ -294,7 +295,8 @@ def source_deleted_that_facts_cite(root):
 
 @variant
 def dangling_fact_id_in_an_intent(root):
-    path = replace(intent(root), "facts: [prison_homs_thousands_freed,", "facts: [prison_ghost_fact, prison_homs_thousands_freed,")
+    path = replace(intent(root), "facts: [prison_homs_thousands_freed,",
+                   "facts: [prison_ghost_fact, prison_homs_thousands_freed,")
     return Expect(f"intents/{INTENT}.yaml", line_with(path, "prison_ghost_fact"), ("'prison_ghost_fact', which is not defined",))
 
 

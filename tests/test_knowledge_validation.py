@@ -235,8 +235,8 @@ def test_contract_intent_file_deleted(data):
     assert any(f"follow-up '{INTENT}' is not an intent" in e for e in errors), "\n".join(errors)
     # and so are the names whose bare mention asked it, at their default_intent lines
     aliases = data / "intents" / "aliases.yaml"
-    lines = [n for n, l in enumerate(aliases.read_text(encoding="utf-8").splitlines(), 1)
-             if l.strip() == f"default_intent: {INTENT}"]
+    lines = [n for n, text in enumerate(aliases.read_text(encoding="utf-8").splitlines(), 1)
+             if text.strip() == f"default_intent: {INTENT}"]
     assert lines
     for line in lines:
         assert_reported(errors, "intents/aliases.yaml", line, f"default_intent '{INTENT}' is not an intent")
@@ -311,6 +311,34 @@ def test_variant_used_by_two_concepts(data, concept, first):
                     f"'{concept}': variant 'homs' is already a variant of 'homs'")
 
 
+# -- main topics ---------------------------------------------------------------------------------
+def test_main_topics_are_loaded_in_the_files_order():
+    path = ROOT / "intents" / "main_topics.yaml"
+    listed = [line.strip()[2:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("  - ")]
+    kb = load(ROOT)
+    assert kb.main_topics == tuple(listed) and listed
+    assert set(kb.main_topics) <= set(kb.intents)
+    assert "main_topics" not in kb.intents  # the file lists intents; it is not one
+
+
+def test_main_topic_that_is_not_an_intent(data):
+    path = replace_once(data / "intents" / "main_topics.yaml", "  - rebels_who\n", "  - rebels_who\n  - homs_weather\n")
+    assert_reported(errors_of(data), "intents/main_topics.yaml", line_with(path, "- homs_weather"),
+                    "main topic 'homs_weather' is not an intent")
+
+
+def test_main_topic_listed_twice(data):
+    path = replace_once(data / "intents" / "main_topics.yaml", "  - rebels_who\n", "  - rebels_who\n  - homs_control\n")
+    lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text == "  - homs_control"]
+    assert len(lines) == 2
+    assert_reported(errors_of(data), "intents/main_topics.yaml", lines[1], "main topic 'homs_control' is listed twice")
+
+
+def test_main_topics_file_deleted(data):
+    (data / "intents" / "main_topics.yaml").unlink()
+    assert_reported(errors_of(data), "intents/main_topics.yaml", 0, "missing")
+
+
 # -- many at once -------------------------------------------------------------------------------
 def test_several_problems_are_all_reported(data):
     facts = edit_fact(data, FACT, "    asserted_by: reuters\n", "    asserted_by: reuters\n    colour: red\n")
@@ -318,7 +346,7 @@ def test_several_problems_are_all_reported(data):
                            "    name: Bloomberg\n    type: newspaper\n")
     follow_line = add_to_flow_list(intent_file(data), "follow_ups", "homs_weather")
     aliases = replace_once(data / "intents" / "aliases.yaml", "variants: [damascus,", "variants: [damascus, homs,")
-    broken = replace_once(intent_file(data, "statue_toppled"), "id: statue_toppled\n", "id: statue_toppled\nlabel: [\n")
+    replace_once(intent_file(data, "statue_toppled"), "id: statue_toppled\n", "id: statue_toppled\nlabel: [\n")
     dated = edit_fact(data, "homs_captured_sunday_after_fighting", "    reported: 2024-12-08\n", "    reported: 2024-12-01\n")
 
     errors = errors_of(data)

@@ -1,0 +1,110 @@
+"""knowledge/*.yaml besides sources.yaml: the facts, each with who asserts it, where and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..model import ASSERTIONS, Citation, Fact, Source
+from ..yamlsource import LineDict, LineList, line_of
+from .collector import Collector, shown
+from .fields import check_keys, id_list, lang_text, read_date
+from .rules import ID
+
+_FACT_KEYS = {"id", "statement", "asserted_by", "assertion", "sources", "event_date", "reported", "supersedes", "note"}
+_FACT_REQUIRED = _FACT_KEYS - {"supersedes", "note"}
+
+
+def load_facts(c: Collector, paths: list[Path], sources: dict[str, Source]) -> tuple[dict[str, Fact], set[str]]:
+    """The valid facts, and the ids of every fact defined (valid or not)."""
+    facts: dict[str, Fact] = {}
+    where: dict[str, tuple[Path, int]] = {}
+    supersedes_line: dict[str, int] = {}
+    for path in paths:
+        data = c.read(path)
+        if data is None:
+            continue
+        items = data.get("facts") if isinstance(data, LineDict) else None
+        if not isinstance(items, list):
+            c.add(path, line_of(data), "expected a top-level 'facts:' list")
+            continue
+        for pos, item in enumerate(items):
+            line = items.item_lines[pos] if isinstance(items, LineList) else 1
+            if not isinstance(item, LineDict):
+                c.add(path, line, "each fact must be a mapping (id, statement, asserted_by, ...)")
+                continue
+            fid = item.get("id")
+            what = f"fact '{fid}'" if fid else "fact"
+            check_keys(c, path, item, _FACT_KEYS, _FACT_REQUIRED, what)
+            if not isinstance(fid, str) or not ID.match(fid):
+                if "id" in item:
+                    c.add(path, line_of(item, "id"), f"fact id {fid!r} must be lower_snake_case")
+                continue
+            if fid in facts or fid in where:
+                other = where[fid]
+                c.add(path, line_of(item, "id"), f"duplicate fact id '{fid}' (first defined at {shown(other[0])}:{other[1]})")
+                continue
+            where[fid] = (path, line_of(item, "id"))
+            statement = lang_text(c, path, item, "statement", what)
+            by = item.get("asserted_by")
+            if "asserted_by" in item and by not in sources:
+                c.add(path, line_of(item, "asserted_by"), f"{what}: asserted_by '{by}' is not a source in knowledge/sources.yaml")
+            assertion = item.get("assertion")
+            if "assertion" in item and assertion not in ASSERTIONS:
+                c.add(path, line_of(item, "assertion"), f"{what}: assertion '{assertion}' is not one of {', '.join(ASSERTIONS)}")
+            cites = _citations(c, path, item, sources, what)
+            event = read_date(c, path, item, "event_date", what)
+            reported = read_date(c, path, item, "reported", what)
+            if event and reported and reported < event:
+                c.add(path, line_of(item, "reported"), f"{what}: reported {reported} is before the event date {event}")
+            supersedes = id_list(c, path, item, "supersedes", what)
+            supersedes_line[fid] = line_of(item, "supersedes")
+            if statement and by in sources and assertion in ASSERTIONS and cites and event and reported:
+                facts[fid] = Fact(fid, statement, by, assertion, cites, event, reported, supersedes)
+    for fid, fact in facts.items():
+        path, line = where[fid][0], supersedes_line[fid]
+        for old in fact.supersedes:
+            if old == fid:
+                c.add(path, line, f"fact '{fid}' supersedes itself")
+            elif old not in where:
+                c.add(path, line, f"fact '{fid}' supersedes '{old}', which is not defined")
+            elif old in facts and facts[old].reported > fact.reported:
+                c.add(path, line, f"fact '{fid}' supersedes '{old}', which was reported later ({facts[old].reported})")
+    return facts, set(where)
+
+
+def _citations(c: Collector, path: Path, item: LineDict, sources: dict[str, Source], what: str) -> tuple[Citation, ...]:
+    value = item.get("sources")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        c.add(path, line_of(item, "sources"), f"{what}: 'sources' must be a non-empty list of {{outlet, cites}}")
+        return ()
+    out = []
+    for entry in value:
+        if isinstance(entry, str):
+            entry_obj: Any = LineDict(outlet=entry)
+            entry_obj.line, entry_obj.key_lines = line_of(value), {}
+            entry = entry_obj
+        if not isinstance(entry, LineDict):
+            c.add(path, line_of(value), f"{what}: each source must be a mapping with 'outlet'")
+            continue
+        check_keys(c, path, entry, {"outlet", "cites"}, {"outlet"}, f"{what} source")
+        outlet, cites = entry.get("outlet"), entry.get("cites")
+        ok = True
+        for key, sid in (("outlet", outlet), ("cites", cites)):
+            if sid is not None and sid not in sources:
+                c.add(path, line_of(entry, key), f"{what}: {key} '{sid}' is not a source in knowledge/sources.yaml")
+                ok = False
+        if ok and outlet:
+            out.append(Citation(outlet, cites))
+    return tuple(out)
+
+
+def superseded_by(facts: dict[str, Fact]) -> dict[str, tuple[str, ...]]:
+    """{fact id: the ids of the facts that supersede it}."""
+    out: dict[str, list[str]] = {}
+    for fact in facts.values():
+        for old in fact.supersedes:
+            out.setdefault(old, []).append(fact.id)
+    return {k: tuple(v) for k, v in out.items()}

@@ -1,0 +1,78 @@
+"""`load()`: read and validate every data file under a root and build the KnowledgeBase."""
+
+from __future__ import annotations
+
+import gc
+from datetime import date
+from pathlib import Path
+
+from ..language import CyrillicModel
+from ..matcher import Matcher
+from .base import KnowledgeBase, Parts
+from .collector import Collector, KnowledgeError
+from .concepts import load_concepts
+from .cross_check import cross_check
+from .facts import load_facts, superseded_by
+from .intents import load_intents
+from .interface_texts import load_ui
+from .main_topics import load_main_topics
+from .out_of_scope import load_negatives
+from .sources import load_sources
+from .thresholds import load_thresholds
+from .translations import merge_translations
+
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
+# The files in intents/ that are not one intent each.
+NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml", "main_topics.yaml")
+
+
+def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
+    """Load and validate everything under `root`; raise KnowledgeError listing all problems."""
+    # Loading allocates many short-lived containers (YAML nodes, mappings) and makes no
+    # reference cycles: the cyclic collector would run a hundred times for nothing, once over
+    # the whole heap (python-telegram-bot's modules too), which alone costs some 20-40 ms.
+    # Refcounting still frees everything that is dropped.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(root))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(root: Path) -> KnowledgeBase:
+    c = Collector()
+    parts = _load_english(c, root)
+    ui = load_ui(c, root / "locales")
+    parts = merge_translations(c, root, parts, ui)
+    thresholds = load_thresholds(c, root / "intents" / "thresholds.yaml")
+    main_topics = load_main_topics(c, root / "intents" / "main_topics.yaml", parts.intents)
+    if c.errors:
+        raise KnowledgeError(c.errors)
+    facts, intents, negatives = parts.facts, parts.intents, parts.negatives
+    years = frozenset(d.year for f in facts.values() for d in (f.event_date, f.reported))
+    matcher = Matcher(intents, parts.concepts, thresholds, negatives=negatives, years=years)
+    version = max((f.reported for f in facts.values()), default=date.min).isoformat() + f"/{len(facts)}f/{len(intents)}i"
+    samples = [(ex.text, ex.lang) for i in intents.values() for ex in i.examples] + [(e.text, e.lang) for e in negatives]
+    return KnowledgeBase(
+        root, parts.sources, facts, intents, parts.concepts, ui, matcher, negatives, CyrillicModel(samples),
+        superseded_by(facts), version, main_topics,
+    )
+
+
+def _load_english(c: Collector, root: Path) -> Parts:
+    """The main files (English) of knowledge/ and intents/, checked against each other."""
+    knowledge, intents_dir = root / "knowledge", root / "intents"
+    sources = load_sources(c, knowledge / "sources.yaml")
+    fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
+    if not fact_files:
+        c.add(knowledge / "facts.yaml", 0, "missing: no fact files (knowledge/*.yaml besides sources.yaml) found")
+    facts, fact_ids = load_facts(c, fact_files, sources)
+    concepts, default_intent_lines = load_concepts(c, intents_dir / "aliases.yaml")
+    intent_files = sorted(p for p in intents_dir.glob("*.yaml") if p.name not in NOT_INTENTS)
+    intents, intent_data = load_intents(c, intent_files)
+    negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")
+    parts = Parts(sources, facts, fact_ids, intents, concepts, negatives)
+    cross_check(c, parts, intent_data, default_intent_lines, intents_dir)
+    return parts
