@@ -306,7 +306,7 @@ def main() -> int:
     for ex in random.Random(args.seed).sample(examples, min(args.show, len(examples))):
         print(f"  [{ex.lang}] {ex.intent}: {ex.text}")
     if args.matcher:
-        from bot.matcher import Matcher
+        from bot.matching import Matcher
 
         start = time.perf_counter()
         m = Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=frozenset({2024}))
