@@ -70,8 +70,8 @@ ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "r", "s", "t", "v", "z", "sh",
 _PROCLITICS = "وفبلكع"
 _WORD = re.compile(r"\w+(?:['’`ʼ]\w+)*")
 _END = re.compile(r"[\s?!.…؟]*$")
-_SYN = {lang: [(re.compile(r"\b(?:%s)\b" % "|".join(re.escape(a).replace("'", "['’]?")
-                                                    for a in sorted(g, key=len, reverse=True)), re.I), g)
+_SYN = {lang: [(re.compile(r"\b(?:" + "|".join(re.escape(a).replace("'", "['’]?")
+                                               for a in sorted(g, key=len, reverse=True)) + r")\b", re.I), g)
                for g in groups] for lang, groups in SYNONYMS.items()}
 
 

@@ -114,8 +114,8 @@ def test_a_missing_translation_is_caught_at_load(tmp_path):
     end = text.index("\n  ", start + 5)
     path.write_text(text[:start] + text[end + 1:], encoding="utf-8")
     (tmp_path / "locales" / "uk.yaml").write_text(
-        "\n".join(l for l in (ROOT / "locales" / "uk.yaml").read_text(encoding="utf-8").splitlines()
-                  if not l.startswith("  as_of:")) + "\n", encoding="utf-8")
+        "\n".join(line for line in (ROOT / "locales" / "uk.yaml").read_text(encoding="utf-8").splitlines()
+                  if not line.startswith("  as_of:")) + "\n", encoding="utf-8")
     with pytest.raises(KnowledgeError) as err:
         load(tmp_path)
     errors = "\n".join(err.value.errors)
