@@ -31,14 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz import fuzz, process, utils  # noqa: E402
+from rapidfuzz import fuzz, process, utils  # noqa: E402 - after the sys.path set-up
 
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
-from bot.matching import Matcher, MatchOptions  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
+from bot.matching import Matcher, MatchOptions  # noqa: E402 - after the sys.path set-up
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_match import latencies, summary  # noqa: E402
+from bench_match import latencies, summary  # noqa: E402 - after the sys.path set-up
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
 SIZES = (1, 10, 100, 1000)

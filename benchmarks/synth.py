@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.model import Concept, Example, Intent  # noqa: E402
-from bot.normalize import normalize  # noqa: E402
-from bot.words import COMMON_WORDS  # noqa: E402
+from bot.model import Concept, Example, Intent  # noqa: E402 - after the sys.path set-up
+from bot.normalize import normalize  # noqa: E402 - after the sys.path set-up
+from bot.words import COMMON_WORDS  # noqa: E402 - after the sys.path set-up
 
 SUBJECT_KINDS = ("place", "person", "group")
 SHARED = frozenset({"news_outlets", "state_tv", "syria"})  # every event is in Syria, and Reuters and state TV report on all

@@ -29,12 +29,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402
-from bench_match import summary  # noqa: E402
+from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402 - after the sys.path set-up
+from bench_match import summary  # noqa: E402 - after the sys.path set-up
 
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
-from bot.matching import MatchOptions  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
+from bot.matching import MatchOptions  # noqa: E402 - after the sys.path set-up
 
 KNOBS = ("nearest", "negative_nearest", "pool_max", "name_window")
 SHIPPED = MatchOptions()
