@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .language import CyrillicModel
-from .matcher import NEGATIVE, Matcher, Thresholds
+from .matching import NEGATIVE, Matcher, Thresholds
 from .model import ASSERTIONS, SOURCE_TYPES, Citation, Concept, Example, Fact, Intent, Source
 from .yamlsource import DataError, LineDict, LineList, line_of, read_yaml
 
