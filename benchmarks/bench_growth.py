@@ -31,14 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz import fuzz, process, utils  # noqa: E402
+from rapidfuzz import fuzz, process, utils  # noqa: E402 - after the sys.path set-up
 
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
+from bot.matching import Matcher, MatchOptions  # noqa: E402 - after the sys.path set-up
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_match import latencies, summary  # noqa: E402
+from bench_match import latencies, summary  # noqa: E402 - after the sys.path set-up
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
 SIZES = (1, 10, 100, 1000)
@@ -60,10 +60,10 @@ def sample(items: list, count: int | None) -> list:
     return [items[int(k * step)] for k in range(count)]
 
 
-def grown_matcher(kb, intents: dict, concepts: dict, negatives) -> Matcher:
+def grown_matcher(kb, intents: dict, concepts: dict, negatives, options: MatchOptions | None = None) -> Matcher:
     """Our matcher over a grown base, with the shipped base's thresholds and years."""
-    years = frozenset(d.year for f in kb.facts.values() for d in (f.event_date, f.reported))
-    return Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=years)
+    return Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=kb.matcher.years,
+                   options=options or MatchOptions())
 
 
 def one_size(factor: int, limit: int | None = None, naive_count: int | None = -1,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import contextlib
 import json
 import statistics
 import subprocess
@@ -30,10 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz import fuzz, process, utils  # noqa: E402
+from rapidfuzz import fuzz, process, utils  # noqa: E402 - after the sys.path set-up
 
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
+from bot.matching import Matcher  # noqa: E402 - after the sys.path set-up
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
 # Ready: the bot's modules (python-telegram-bot with them) imported, the knowledge base loaded,
@@ -59,11 +59,11 @@ def summary(samples: list[float]) -> dict[str, float]:
             "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, "n": len(samples)}
 
 
-class _TimedProcess:
-    """rapidfuzz.process as bot.matcher uses it, adding the time of each call to `spent`."""
+class TimedProcess:
+    """rapidfuzz.process as bot.matching uses it, adding the time of each call to `spent`."""
 
-    def __init__(self, real, spent: list[float]):
-        self._real, self._spent = real, spent
+    def __init__(self, spent: list[float]):
+        self._spent = spent
 
     def _timed(self, fn, *args, **kwargs):
         start = time.perf_counter()
@@ -73,34 +73,29 @@ class _TimedProcess:
             self._spent[0] += time.perf_counter() - start
 
     def extract(self, *args, **kwargs):
-        return self._timed(self._real.extract, *args, **kwargs)
+        return self._timed(process.extract, *args, **kwargs)
 
-    def extractOne(self, *args, **kwargs):  # noqa: N802 - rapidfuzz's name
-        return self._timed(self._real.extractOne, *args, **kwargs)
+    def extractOne(self, *args, **kwargs):  # rapidfuzz's name
+        return self._timed(process.extractOne, *args, **kwargs)
 
 
-@contextlib.contextmanager
-def _rapidfuzz_timed(spent: list[float]):
-    import bot.matcher as matcher_module
-
-    real = matcher_module.process
-    matcher_module.process = _TimedProcess(real, spent)
-    try:
-        yield
-    finally:
-        matcher_module.process = real
+def timed_matcher(kb, spent: list[float]) -> Matcher:
+    """A matcher like the knowledge base's whose rapidfuzz calls add their time to `spent`."""
+    m = kb.matcher
+    return Matcher(kb.intents, kb.concepts, m.thresholds, m.weights, kb.negatives, m.years, m.options,
+                   process=TimedProcess(spent))
 
 
 def scoring_floor(kb, questions: list[str]) -> list[float]:
     """Per question (sorted), the seconds ours spends inside rapidfuzz's compiled calls."""
     spent = [0.0]
     out = []
-    kb.matcher.clear_caches()
-    with _rapidfuzz_timed(spent):
-        for q in questions:
-            spent[0] = 0.0
-            kb.matcher.match(q)
-            out.append(spent[0])
+    matcher = timed_matcher(kb, spent)
+    matcher.clear_caches()
+    for q in questions:
+        spent[0] = 0.0
+        matcher.match(q)
+        out.append(spent[0])
     return sorted(out)
 
 

@@ -24,9 +24,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import bench_e2e  # noqa: E402
-import bench_growth  # noqa: E402
-import bench_match  # noqa: E402
+import bench_e2e  # noqa: E402 - after the sys.path set-up
+import bench_growth  # noqa: E402 - after the sys.path set-up
+import bench_match  # noqa: E402 - after the sys.path set-up
 
 
 def main() -> int:

@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.model import Concept, Example, Intent  # noqa: E402
-from bot.normalize import normalize  # noqa: E402
-from bot.words import COMMON_WORDS  # noqa: E402
+from bot.model import Concept, Example, Intent  # noqa: E402 - after the sys.path set-up
+from bot.normalize import normalize  # noqa: E402 - after the sys.path set-up
+from bot.words import COMMON_WORDS  # noqa: E402 - after the sys.path set-up
 
 SUBJECT_KINDS = ("place", "person", "group")
 SHARED = frozenset({"news_outlets", "state_tv", "syria"})  # every event is in Syria, and Reuters and state TV report on all
@@ -70,8 +70,8 @@ ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "r", "s", "t", "v", "z", "sh",
 _PROCLITICS = "وفبلكع"
 _WORD = re.compile(r"\w+(?:['’`ʼ]\w+)*")
 _END = re.compile(r"[\s?!.…؟]*$")
-_SYN = {lang: [(re.compile(r"\b(?:%s)\b" % "|".join(re.escape(a).replace("'", "['’]?")
-                                                    for a in sorted(g, key=len, reverse=True)), re.I), g)
+_SYN = {lang: [(re.compile(r"\b(?:" + "|".join(re.escape(a).replace("'", "['’]?")
+                                               for a in sorted(g, key=len, reverse=True)) + r")\b", re.I), g)
                for g in groups] for lang, groups in SYNONYMS.items()}
 
 
@@ -306,7 +306,7 @@ def main() -> int:
     for ex in random.Random(args.seed).sample(examples, min(args.show, len(examples))):
         print(f"  [{ex.lang}] {ex.intent}: {ex.text}")
     if args.matcher:
-        from bot.matcher import Matcher
+        from bot.matching import Matcher
 
         start = time.perf_counter()
         m = Matcher(intents, concepts, kb.matcher.thresholds, negatives=negatives, years=frozenset({2024}))

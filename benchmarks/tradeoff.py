@@ -4,10 +4,10 @@
 
 #6 asks, at 100x the shipped examples, for both a p99 of at most 5 ms and the exhaustive
 scorer's top intent on at least 99.5 % of questions. Both depend on how many candidates the
-pruned search scores: the pool (at most POOL_MAX; of a word in more than WINDOW_OVER examples,
-set when the index is built, the POOL_MAX nearest the question's length, of a name NAME_WINDOW)
-and the nearest of those scored in full (NEAREST; NEGATIVE_NEAREST for the out-of-scope ones). This runs
-our matcher with each setting in SETTINGS (the first is the shipped one) on a synthetic base
+pruned search scores (bot.matching.MatchOptions): the pool (at most pool_max; of a word in more
+than window_over examples, the pool_max nearest the question's length, of a name name_window)
+and the nearest of those scored in full (nearest; negative_nearest for the out-of-scope ones).
+This builds our matcher with each setting in SETTINGS (the first is the shipped one) on a synthetic base
 (benchmarks/synth.py) and, on the same evenly spaced sample of the development questions,
 prints agreement with the exhaustive scorer (computed once: it is the slow part) beside median
 and p99 latency. One process, so the settings are compared in the same run; each question's
@@ -18,56 +18,42 @@ and two settings that do the same work must not look different.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402
-from bench_match import summary  # noqa: E402
+from bench_growth import DEVSETS, ROOT, grown_matcher, sample  # noqa: E402 - after the sys.path set-up
+from bench_match import summary  # noqa: E402 - after the sys.path set-up
 
-import bot.matcher as matcher_module  # noqa: E402
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
-from bot.matcher import Matcher, pool_budget  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
+from bot.matching import MatchOptions  # noqa: E402 - after the sys.path set-up
 
-KNOBS = ("NEAREST", "NEGATIVE_NEAREST", "POOL_MAX", "NAME_WINDOW")
+KNOBS = ("nearest", "negative_nearest", "pool_max", "name_window")
+SHIPPED = MatchOptions()
 SETTINGS = [  # the shipped setting first, the one before it, then fewer candidates, then more
-    {knob: getattr(matcher_module, knob) for knob in KNOBS},
-    {"NEAREST": 24, "NEGATIVE_NEAREST": 16, "POOL_MAX": 2000, "NAME_WINDOW": 1000},
-    {"NEAREST": 12, "NEGATIVE_NEAREST": 8, "POOL_MAX": 1000, "NAME_WINDOW": 100},
-    {"NEAREST": 12, "NEGATIVE_NEAREST": 8, "POOL_MAX": 100, "NAME_WINDOW": 50},
-    {"NEAREST": 6, "NEGATIVE_NEAREST": 4, "POOL_MAX": 50, "NAME_WINDOW": 25},
-    {"NEAREST": 48, "NEGATIVE_NEAREST": 32, "POOL_MAX": 1000, "NAME_WINDOW": 100},
-    {"NEAREST": 48, "NEGATIVE_NEAREST": 32, "POOL_MAX": 200, "NAME_WINDOW": 100},
-    {"NEAREST": 96, "NEGATIVE_NEAREST": 64, "POOL_MAX": 1000, "NAME_WINDOW": 100},
-    {"NEAREST": 256, "NEGATIVE_NEAREST": 128, "POOL_MAX": 10000, "NAME_WINDOW": 5000},
+    SHIPPED,
+    replace(SHIPPED, nearest=24, negative_nearest=16, pool_max=2000, name_window=1000),
+    replace(SHIPPED, nearest=12, negative_nearest=8, pool_max=1000, name_window=100),
+    replace(SHIPPED, nearest=12, negative_nearest=8, pool_max=100, name_window=50),
+    replace(SHIPPED, nearest=6, negative_nearest=4, pool_max=50, name_window=25),
+    replace(SHIPPED, nearest=48, negative_nearest=32, pool_max=1000, name_window=100),
+    replace(SHIPPED, nearest=48, negative_nearest=32, pool_max=200, name_window=100),
+    replace(SHIPPED, nearest=96, negative_nearest=64, pool_max=1000, name_window=100),
+    replace(SHIPPED, nearest=256, negative_nearest=128, pool_max=10000, name_window=5000),
 ]
 
 
-@contextlib.contextmanager
-def setting(matcher: Matcher, values: dict[str, int]):
-    """The pruned search's sizes set to `values` (and each index's pool budget with them)."""
-    saved = {knob: getattr(matcher_module, knob) for knob in KNOBS}
-    indexes = [*matcher._indexes.values(), *matcher._negative_indexes.values()]
-    budgets = [index.budget for index in indexes]
-    for knob, value in values.items():
-        setattr(matcher_module, knob, value)
-    for index in indexes:
-        index.budget = pool_budget(len(index.texts), values["POOL_MAX"])
-    try:
-        yield
-    finally:
-        for knob, value in saved.items():
-            setattr(matcher_module, knob, value)
-        for index, budget in zip(indexes, budgets):
-            index.budget = budget
+def knobs(options: MatchOptions) -> dict[str, int]:
+    """The settings a row compares."""
+    return {knob: getattr(options, knob) for knob in KNOBS}
 
 
 def decided(match) -> tuple[str | None, str | None]:
@@ -82,7 +68,7 @@ def agreement(fast: list, slow: list) -> dict:
             "top_intent": sum(a[1] == b[1] for a, b in answered) / max(1, len(answered))}
 
 
-def run(factor: int = 100, count: int = 300, settings: list[dict] | None = None, repeat: int = 3,
+def run(factor: int = 100, count: int = 300, settings: list[MatchOptions] | None = None, repeat: int = 3,
         quiet: bool = False) -> dict:
     from synth import grow
 
@@ -90,7 +76,7 @@ def run(factor: int = 100, count: int = 300, settings: list[dict] | None = None,
     kb = load(ROOT)
     questions = sample([item.text for path in DEVSETS for item in read_labelled(ROOT / path)], count)
     intents, concepts, negatives = grow(kb, factor)
-    matcher = grown_matcher(kb, intents, concepts, negatives)
+    matcher = grown_matcher(kb, intents, concepts, negatives)  # the shipped setting
     start = time.perf_counter()
     slow = [decided(matcher.exhaustive().match(q)) for q in questions]
     exhaustive_s = time.perf_counter() - start
@@ -100,22 +86,25 @@ def run(factor: int = 100, count: int = 300, settings: list[dict] | None = None,
     say(f"{'NEAREST':>7} {'NEG':>4} {'POOL_MAX':>8} {'NAME_WIN':>8} {'same answer':>11} {'same top':>9} "
         f"{'median':>9} {'p99':>9}")
     rows = []
-    for values in settings or SETTINGS:
-        with setting(matcher, values):
+    for options in settings or SETTINGS:
+        if options != matcher.options:  # each setting its own matcher, one at a time (a grown one is big)
+            del matcher
+            matcher = grown_matcher(kb, intents, concepts, negatives, options)
+        matcher.clear_caches()
+        fast = [decided(matcher.match(q)) for q in questions]
+        times = [float("inf")] * len(questions)
+        for _ in range(repeat):
             matcher.clear_caches()
-            fast = [decided(matcher.match(q)) for q in questions]
-            times = [float("inf")] * len(questions)
-            for _ in range(repeat):
-                matcher.clear_caches()
-                gc.collect()  # no garbage of the passes before in this one's timings
-                for n, q in enumerate(questions):
-                    began = time.perf_counter()
-                    matcher.match(q)
-                    times[n] = min(times[n], time.perf_counter() - began)
+            gc.collect()  # no garbage of the passes before in this one's timings
+            for n, q in enumerate(questions):
+                began = time.perf_counter()
+                matcher.match(q)
+                times[n] = min(times[n], time.perf_counter() - began)
         agree, latency = agreement(fast, slow), summary(sorted(times))
+        values = knobs(options)
         rows.append({**values, "agreement": agree, "latency": latency})
-        say(f"{values['NEAREST']:>7} {values['NEGATIVE_NEAREST']:>4} {values['POOL_MAX']:>8} "
-            f"{values['NAME_WINDOW']:>8} {agree['decision']:>10.2%} {agree['top_intent']:>8.2%} "
+        say(f"{values['nearest']:>7} {values['negative_nearest']:>4} {values['pool_max']:>8} "
+            f"{values['name_window']:>8} {agree['decision']:>10.2%} {agree['top_intent']:>8.2%} "
             f"{latency['median_ms']:>7.2f}ms {latency['p99_ms']:>7.2f}ms")
     return {"factor": factor, "examples": examples, "questions": len(questions),
             "exhaustive_ms": exhaustive_s / len(questions) * 1000, "repeat": repeat, "rows": rows}

@@ -10,7 +10,7 @@ from datetime import date
 
 from .knowledge import KnowledgeBase
 from .language import detect
-from .matcher import Context
+from .matching import Context
 from .model import Fact, Match, Reply, Section
 
 DEFAULT_STALE_DAYS = 30

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
-from functools import lru_cache
+
+from .script import ARABIC, CYRILLIC, LATIN, script_of_char
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _UK_LETTERS = set("іїєґ")
 _RU_LETTERS = set("ыэъё")
 _UK_WORDS = frozenset("що де як чи хто зараз він вона це та який яка коли чому куди ще його її вже тут там є".split())
-_RU_WORDS = frozenset("что где как ли кто сейчас он она это и какой какая когда почему куда еще его ее уже тут там есть чо че щас".split())
+_RU_WORDS = frozenset(
+    "что где как ли кто сейчас он она это и какой какая когда почему куда еще его ее уже тут там есть чо че щас".split()
+)
 # Arabic in Latin letters: digits standing for letters (3 = ع, 7 = ح, 2 = ء), and common words.
 _ARABIZI_DIGIT_WORD = re.compile(r"^(?=.*[a-z])[a-z]*[235789][a-z]+[0-9a-z]*$|^[a-z]+[235789]$")
 _ARABIZI_WORDS = frozenset(
@@ -28,18 +30,6 @@ _ARABIZI_WORDS = frozenset(
 SUPPORTED = ("en", "ar", "ru", "uk")
 
 
-@lru_cache(maxsize=8192)
-def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    if name.startswith("ARABIC"):
-        return "ar"
-    if name.startswith("CYRILLIC"):
-        return "cyr"
-    if ch.isascii() and ch.isalpha():
-        return "lat"
-    return ""
-
-
 class CyrillicModel:
     """Tells Russian from Ukrainian by letter trigrams, learnt from example questions.
 
@@ -48,7 +38,7 @@ class CyrillicModel:
     """
 
     def __init__(self, samples: list[tuple[str, str]]):
-        self._counts = {"ru": Counter(), "uk": Counter()}
+        self._counts: dict[str, Counter[str]] = {"ru": Counter(), "uk": Counter()}
         for text, lang in samples:
             if lang in self._counts:
                 self._counts[lang].update(_trigrams(text))
@@ -69,7 +59,7 @@ class CyrillicModel:
 
 
 def _trigrams(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower()) if any(_script(ch) == "cyr" for ch in w)]
+    words = [w for w in _WORD.findall(text.lower()) if any(script_of_char(ch) == CYRILLIC for ch in w)]
     padded = [f" {w} " for w in words]
     return [w[i : i + 3] for w in padded for i in range(len(w) - 2)]
 
@@ -80,17 +70,17 @@ def detect(text: str, cyrillic: CyrillicModel | None = None) -> str | None:
     Any Arabic or Cyrillic word makes it that language: people mix English names and terms
     into Arabic and Russian, hardly ever the other way round.
     """
-    counts = {"ar": 0, "cyr": 0, "lat": 0}
+    counts = {ARABIC: 0, CYRILLIC: 0, LATIN: 0}
     for ch, n in Counter(text).items():  # each distinct character once: much faster
-        script = _script(ch)
+        script = script_of_char(ch)
         if script:
             counts[script] += n
     if not any(counts.values()):
         return None
     words = [w.lower() for w in _WORD.findall(text)]
-    if counts["ar"] >= max(counts["cyr"], 2) or (counts["ar"] and not counts["cyr"]):
+    if counts[ARABIC] >= max(counts[CYRILLIC], 2) or (counts[ARABIC] and not counts[CYRILLIC]):
         return "ar"
-    if counts["cyr"]:
+    if counts[CYRILLIC]:
         lowered = text.lower()
         uk = sum(ch in _UK_LETTERS for ch in lowered) * 2 + sum(w in _UK_WORDS for w in words)
         ru = sum(ch in _RU_LETTERS for ch in lowered) * 2 + sum(w in _RU_WORDS for w in words)

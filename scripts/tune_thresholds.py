@@ -8,9 +8,9 @@ Refusal has three knobs, swept together over a grid:
   examples (intents/out_of_scope.yaml) score within `negative_margin` of it.
 The combination that meets the most of the issues' targets (English 95 %, other languages
 92 %, for both in-scope accuracy and out-of-scope rejection), then has the highest mean over
-the languages, wins (so that no language is sacrificed to the biggest set); among equals, the highest floor (never mislead: refuse rather than guess), then the
-lowest doubt and margin. Names of out-of-scope places and people refuse on
-their own and are not tuned here.
+the languages, wins (so that no language is sacrificed to the biggest set); among equals,
+the highest floor (never mislead: refuse rather than guess), then the lowest doubt and
+margin. Names of out-of-scope places and people refuse on their own and are not tuned here.
 ambiguity: how close a runner-up must be to be offered as "did you mean": the margin that
 maximises (share of wrong first picks whose right intent is offered) - 2 x (share of answers
 carrying an offer): a rescued mistake is worth more than one needless button, but not more
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import load  # noqa: E402
+from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
+from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
 
 TARGETS = {"en": 0.95}  # the issues' bars: English (issue 2) ...
 OTHER_TARGET = 0.92  # ... and the other languages (issue 4)

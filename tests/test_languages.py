@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import unicodedata
+from datetime import date
+
 import pytest
 
+from bot.answer import answer
+from bot.knowledge import KnowledgeError, load
 from bot.language import detect
 from bot.normalize import normalize
+from bot.render import format_date, to_html, to_text
+
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -48,16 +57,6 @@ def test_script_variants_are_folded_for_matching(typed, folded):
 
 
 # -- answering in the language of the question ---------------------------------------------------
-import shutil  # noqa: E402
-import unicodedata  # noqa: E402
-from datetime import date  # noqa: E402
-
-from bot.answer import answer  # noqa: E402
-from bot.knowledge import KnowledgeError, load  # noqa: E402
-from bot.render import format_date, to_html, to_text  # noqa: E402
-
-from .conftest import ROOT  # noqa: E402
-
 TODAY = date(2026, 11, 25)
 
 
@@ -114,8 +113,8 @@ def test_a_missing_translation_is_caught_at_load(tmp_path):
     end = text.index("\n  ", start + 5)
     path.write_text(text[:start] + text[end + 1:], encoding="utf-8")
     (tmp_path / "locales" / "uk.yaml").write_text(
-        "\n".join(l for l in (ROOT / "locales" / "uk.yaml").read_text(encoding="utf-8").splitlines()
-                  if not l.startswith("  as_of:")) + "\n", encoding="utf-8")
+        "\n".join(line for line in (ROOT / "locales" / "uk.yaml").read_text(encoding="utf-8").splitlines()
+                  if not line.startswith("  as_of:")) + "\n", encoding="utf-8")
     with pytest.raises(KnowledgeError) as err:
         load(tmp_path)
     errors = "\n".join(err.value.errors)

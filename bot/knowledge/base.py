@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..language import CyrillicModel
-from ..matcher import Matcher
+from ..matching import Matcher
 from ..model import Concept, Example, Fact, Intent, Source
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from ..language import CyrillicModel
-from ..matcher import Matcher
+from ..matching import Matcher
 from .base import KnowledgeBase, Parts
 from .collector import Collector, KnowledgeError
 from .concepts import load_concepts

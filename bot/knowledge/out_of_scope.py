@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..matcher import NEGATIVE
+from ..matching import NEGATIVE
 from ..model import Example
 from ..yamlsource import LineDict, line_of
 from .collector import Collector

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..matcher import Thresholds
+from ..matching import Thresholds
 from ..yamlsource import LineDict, line_of
 from .collector import Collector
 from .fields import check_keys

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..matcher import NEGATIVE
+from ..matching import NEGATIVE
 from ..model import Concept, Example
 from ..normalize import normalize
 from ..yamlsource import LineDict, line_of

@@ -23,7 +23,7 @@ from enum import Enum
 from typing import Generic, TypeVar
 
 from ..config import Settings
-from ..matcher import Context
+from ..matching import Context
 from ..model import Reply
 
 K = TypeVar("K", bound=Hashable)

@@ -1,0 +1,106 @@
+"""A question in its conversation: a short follow-up read in the light of the last question
+("and damascus?"), a bare name asking that name's main question, and two questions in one
+message ("who controls homs and where is assad")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ..model import Match
+from ..normalize import normalize
+from .deciding import SUBJECT_KINDS, Decider
+from .names import Canon, Names
+from .options import MatchOptions
+
+# Leading words that mark a follow-up ("and damascus?", "what about assad").
+_FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
+_PARTS = re.compile(r"\?+|\band\b|\balso\b|;", re.IGNORECASE)  # where a message may hold a second question
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation was about, so that "and damascus?" can be understood."""
+
+    question: str  # canonical form of the last answered question
+    intent: str
+    concepts: tuple[str, ...]
+
+
+class Conversation:
+    """Reads a question's match again in the light of its conversation and of its own parts."""
+
+    def __init__(self, decider: Decider, names: Names, options: MatchOptions):
+        self._decider = decider
+        self._names = names
+        self._options = options
+
+    def bare_name(self, canon: Canon, result: Match) -> Match | None:
+        """A bare name ("homs?") asks that name's main question; None for anything else."""
+        if len(canon.tokens) != 1 or not canon.concepts:
+            return None
+        default = self._names.concepts[canon.concepts[0]].default_intent
+        return self.forced(result, default, "default_for_name") if default else None
+
+    def with_context(self, question: str, normalized: str, canon: Canon, result: Match, ctx: Context) -> Match:
+        """Read a short follow-up in the light of the previous question.
+
+        "and damascus?" after "who controls homs?" is the last question about the new name,
+        if some intent is about that name; otherwise that name's main question.
+        "when did it fall?" after a question about Homs is the new question about Homs.
+        """
+        decider, names = self._decider, self._names
+        concepts = names.concepts
+        stripped = _FOLLOW_UP.sub("", normalized).strip()
+        is_follow_up = stripped != normalized or len(canon.tokens) <= decider.thresholds.follow_up_max_words
+        if not is_follow_up or canon.unknown:
+            return result
+        rest = names.canonicalise(stripped)
+        subjects = [c for c in rest.concepts if concepts[c].kind in SUBJECT_KINDS]
+        if subjects and len(rest.tokens) <= 2:
+            prev = [t for t in ctx.question.split() if t not in ctx.concepts or concepts[t].kind not in SUBJECT_KINDS]
+            alt = decider.decide(question, normalized, names.canonicalise(" ".join(prev + subjects)))
+            if alt.intent and subjects[0] in decider.intents[alt.intent].entities:
+                return replace(alt, reason=alt.reason + "+context")
+            default = concepts[subjects[0]].default_intent
+            if default:
+                return self.forced(result, default, "default_for_name+context")
+            return result
+        if not subjects and ctx.concepts:
+            alt = decider.decide(question, normalized, names.canonicalise(" ".join([*rest.tokens, *ctx.concepts])))
+            if alt.intent and (result.intent is None or alt.confidence > result.confidence):
+                return replace(alt, reason=alt.reason + "+context")
+        return result
+
+    def forced(self, base: Match, intent: str, reason: str) -> Match:
+        """`base` answered with `intent`, at no less than the out-of-scope threshold."""
+        score = next((s.score for s in base.ranked if s.intent == intent), 0.0)
+        out_of_scope = self._decider.thresholds.out_of_scope
+        return replace(base, intent=intent, confidence=max(score, out_of_scope), reason=reason, alternatives=())
+
+    def with_second_question(self, question: str, first: Match, words: int) -> Match:
+        """ "who controls homs and where is assad": answer both when both parts are clear.
+
+        `words`: how many the whole question has; one too short or too long is one question."""
+        if not first.intent or not 5 <= words <= self._options.max_two_question_words:
+            return first
+        parts = [p for p in _PARTS.split(question) if p.strip()]
+        if len(parts) < 2:
+            return first
+        found: list[Match] = []
+        for part in parts:
+            canon = self._names.canonicalise(normalize(part))
+            if len(canon.tokens) < self._options.min_part_words:  # "pls answer", "в россию?", "and the us": not questions
+                continue
+            m = self._decider.decide(part, normalize(part), canon)
+            clear = m.confidence >= self._decider.thresholds.out_of_scope + 0.1
+            if m.intent and clear and m.intent not in {x.intent for x in found}:
+                found.append(m)
+        if len(found) < 2:
+            return first
+        lead = next((m for m in found if m.intent == first.intent), None)
+        if lead is None:
+            return first
+        extra = tuple(m for m in found if m is not lead)
+        others = {m.intent for m in extra}
+        return replace(first, extra=extra, alternatives=tuple(a for a in first.alternatives if a not in others))

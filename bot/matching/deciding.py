@@ -1,0 +1,151 @@
+"""Deciding: the intent a question asks for, or why it gets none (a name we have no facts on,
+an unknown subject, a score too low or too like the out-of-scope examples), and the runner-ups
+worth offering as "did you mean"."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from ..model import Concept, Intent, Match, Scored
+from ..words import COMMON_WORDS
+from .examples import NEGATIVE, CanonicalExample
+from .names import Canon
+from .options import MatchOptions, Thresholds
+from .scoring import Scorer, example_group
+
+SUBJECT_KINDS = ("place", "person", "group")
+
+
+class Decider:
+    """Scores a canonical question and decides, with the given thresholds."""
+
+    def __init__(
+        self,
+        intents: dict[str, Intent],
+        concepts: dict[str, Concept],
+        examples: Sequence[CanonicalExample],
+        scorer: Scorer,
+        thresholds: Thresholds,
+        options: MatchOptions,
+    ):
+        self.intents = intents
+        self.concepts = concepts
+        self.scorer = scorer
+        self.thresholds = thresholds
+        self._options = options
+        self._exhaustive = False
+        # A question that is word for word one intent's example is that intent (or, for an
+        # out-of-scope example, none), whatever the scores say.
+        exact: dict[str, str | None] = {}  # text -> its one intent; None: more than one
+        for ex in examples:
+            text = ex.canon.text
+            exact[text] = ex.intent if exact.get(text, ex.intent) == ex.intent else None
+        self._exact = {text: owner for text, owner in exact.items() if owner}
+        self._intent_vocab = {tok for ex in examples if ex.intent != NEGATIVE for tok in ex.canon.tokens}
+
+    def with_thresholds(self, thresholds: Thresholds) -> Decider:
+        other = copy.copy(self)
+        other.thresholds = thresholds
+        return other
+
+    def exhaustive(self) -> Decider:
+        """The same decider scoring every example of every intent."""
+        other = copy.copy(self)
+        other._exhaustive = True
+        return other
+
+    def decide(self, question: str, normalized: str, canon: Canon) -> Match:
+        """The Match for `question`, whose normalised and canonical forms are given."""
+        ranked, closest = self.scorer.score(canon, example_group(question, normalized), self._exhaustive)
+        negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
+        ranked = [s for s in ranked if s.intent != NEGATIVE]
+        best, intent, reason = self._verdict(canon, ranked, negative)
+        return Match(
+            question=question,
+            normalized=canon.text,
+            intent=intent,
+            confidence=best.score if intent else round(1.0 - best.score, 4) if canon.text else 1.0,
+            ranked=tuple(ranked),
+            alternatives=self._alternatives(ranked, best, intent),
+            concepts=canon.concepts,
+            unknown=canon.unknown,
+            closest=tuple(closest),
+            reason=reason,
+            negative=negative,
+        )
+
+    def _verdict(self, canon: Canon, ranked: list[Scored], negative: float) -> tuple[Scored, str | None, str]:
+        """The best score, the intent chosen (None: refused) and why."""
+        th = self.thresholds
+        best = ranked[0] if ranked else Scored("", 0.0)
+        exact = self._exact.get(canon.text)
+        if not canon.text:
+            return best, None, "empty"
+        if exact == NEGATIVE:
+            return best, None, "out_of_scope_example"
+        if exact:
+            own = next((s.score for s in ranked if s.intent == exact), 0.0)
+            return Scored(exact, max(ranked[0].score, own)), exact, "example"
+        if not best.intent:
+            return best, None, "low_score"  # no example shares a word with the question
+        if len(canon.tokens) == 1 and not canon.concepts:
+            return best, None, "too_vague"  # "why", "what": no example says just that
+        if self._near_miss(canon, best.intent):
+            return best, None, "out_of_scope_name"
+        if self._unnamed_subject(canon, best.intent):
+            return best, None, "unknown_subject"
+        if best.score < th.out_of_scope:
+            return best, None, "low_score"
+        if negative > best.score or (best.score < th.doubt and negative > best.score - th.negative_margin):
+            return best, None, "like_out_of_scope_examples"
+        return best, best.intent, "matched"
+
+    def _alternatives(self, ranked: list[Scored], best: Scored, intent: str | None) -> tuple[str, ...]:
+        """Up to two runner-ups close enough to the best to offer as "did you mean"."""
+        if not intent:
+            return ()
+        th = self.thresholds
+        runners = [s for s in ranked if s.intent != intent][:2]
+        return tuple(s.intent for s in runners if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity)
+
+    def _near_miss(self, canon: Canon, intent_id: str) -> bool:
+        """Names a place, person or group we have no facts on as the question's subject.
+
+        Refused: "who controls aleppo", "where is putin" (none of the intent's own names),
+        and "what did putin say about assad" (a short question that names the unknown one
+        first). Kept: "is assad in tehran?", and long messages that mention somewhere else in
+        passing ("i live in germany and my mom is in homs, who controls it now?").
+        """
+        intent = self.intents[intent_id]
+        for cid in canon.unknown:
+            kind = self.concepts[cid].kind
+            if cid in intent.allows or kind == "topic":
+                continue
+            # A place stands in for a place; a person or a group for a person or a group.
+            alike = ("place",) if kind == "place" else ("person", "group")
+            own = [canon.tokens.index(c) for c in canon.concepts if c in intent.entities and self.concepts[c].kind in alike]
+            # "is assad in tehran?" is still about Assad: a person of the intent named first.
+            first_person = [canon.tokens.index(c) for c in canon.concepts
+                            if c in intent.entities and self.concepts[c].kind == "person"]
+            if kind == "place" and first_person and min(first_person) < canon.tokens.index(cid):
+                continue
+            if not own:
+                return True
+            if len(canon.tokens) <= self._options.short_question_words and canon.tokens.index(cid) < min(own):
+                return True
+        return False
+
+    def _unnamed_subject(self, canon: Canon, intent_id: str) -> bool:
+        """A short question about something we have never heard of ("who controls the moon").
+
+        The intent is about a place or person, the question names none of ours, and it has an
+        ordinary English word that none of our examples use: that word is probably its subject.
+        """
+        if len(canon.tokens) > self._options.short_question_words:
+            return False
+        intent = self.intents[intent_id]
+        subjects = [c for c in intent.entities if self.concepts[c].kind in ("place", "person")]
+        if not subjects or any(c in intent.entities or self.concepts[c].kind in SUBJECT_KINDS for c in canon.concepts):
+            return False
+        return any(t not in self._intent_vocab and t in COMMON_WORDS for t in canon.tokens)

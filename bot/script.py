@@ -1,0 +1,48 @@
+"""Which script a text is written in: Latin, Arabic or Cyrillic.
+
+One rule for a character (Unicode's name for it: "ARABIC ...", "CYRILLIC ...", or an ASCII
+letter), and from it the script of a whole text, for language detection and for matching
+(a question is compared with the examples written in its script).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+LATIN, ARABIC, CYRILLIC = "lat", "ar", "cyr"
+# The script each supported language is written in.
+LANGUAGE_SCRIPT = {"en": LATIN, "ar": ARABIC, "ru": CYRILLIC, "uk": CYRILLIC}
+
+
+@lru_cache(maxsize=8192)
+def script_of_char(ch: str) -> str:
+    """"lat", "ar" or "cyr" for a letter of that script (digits count too: "٣" is Arabic);
+    "" for anything else (ASCII digits, punctuation, other scripts)."""
+    name = unicodedata.name(ch, "")
+    if name.startswith("ARABIC"):
+        return ARABIC
+    if name.startswith("CYRILLIC"):
+        return CYRILLIC
+    if ch.isascii() and ch.isalpha():
+        return LATIN
+    return ""
+
+
+def script_of(text: str, letters_only: bool = True) -> str | None:
+    """The one script `text` is written in; None when it has none or several.
+
+    With `letters_only`, characters of no script are left out: "assad 2024" is Latin.
+    Otherwise every character but spaces counts, ASCII ones as Latin: "حمص2" mixes two
+    scripts, "2024" is Latin, and so is an empty text.
+    """
+    if text.isascii():
+        if letters_only and not any(ch.isalpha() for ch in text):
+            return None
+        return LATIN
+    if letters_only:
+        found = {script_of_char(ch) for ch in set(text)}
+        found.discard("")
+    else:
+        found = {LATIN if ch.isascii() else script_of_char(ch) or "?" for ch in set(text) if not ch.isspace()}
+    return found.pop() if len(found) == 1 else None
