@@ -2,8 +2,8 @@
 
 - `configure_logging`: one line per event, readable text or JSON, the token redacted from all.
 - `Metrics`: counters and an answer-latency histogram in the Prometheus text format.
-- `ApiContact`: when the Bot API last answered a request successfully (`ObservedRequest`
-  records it for every call the bot makes: getUpdates, sendMessage, ...).
+- `ApiContact`: when the Bot API last answered a request successfully (bot/tg/observing.py
+  notes every call the bot makes: getUpdates, sendMessage, ...).
 - `Observer`: the three together, one per running application; `handled()` is called once per
   handled update and writes the log line and the counters.
 - `HealthServer`: `/healthz` and `/metrics` over plain HTTP on FACTBOT_HEALTH_LISTEN:PORT,
@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from telegram.request import BaseRequest, RequestData
-
 from .config import Settings
 from .knowledge import KnowledgeBase
 
@@ -38,7 +36,7 @@ MAX_API_SILENCE = 300.0  # seconds without a successful Bot API call before /hea
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-IGNORED = "ignored"  # what a handler returns for an update that was not meant for the bot
+IGNORED_OUTCOME = "ignored"  # an update not meant for the bot: its line is logged at DEBUG only
 
 
 # -- logs ---------------------------------------------------------------------------------------
@@ -136,8 +134,8 @@ def log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return
     name = args.thread.name if args.thread is not None else "?"
-    log.critical("thread %s stopped by an unexpected error: %s", name, args.exc_type.__name__,
-                 exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    # the error carries its own traceback (args.exc_traceback is the same one)
+    log.critical("thread %s stopped by an unexpected error: %s", name, args.exc_type.__name__, exc_info=args.exc_value)
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -220,44 +218,6 @@ class ApiContact:
         return datetime.fromtimestamp(self.wall_time, UTC).isoformat(timespec="seconds")
 
 
-class WrappedRequest(BaseRequest):
-    """A request object around python-telegram-bot's real one (`inner`): passes everything
-    through; subclasses add to `do_request`."""
-
-    def __init__(self, inner: BaseRequest):
-        self.inner = inner
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
-        return await self.inner.do_request(
-            url, method, request_data=request_data, read_timeout=read_timeout, write_timeout=write_timeout,
-            connect_timeout=connect_timeout, pool_timeout=pool_timeout)
-
-
-class ObservedRequest(WrappedRequest):
-    """python-telegram-bot's HTTP layer, passed through, noting every successful Bot API call."""
-
-    def __init__(self, inner: BaseRequest, contact: ApiContact):
-        super().__init__(inner)
-        self.contact = contact
-
-    async def do_request(self, url: str, method: str, *args, **kwargs) -> tuple[int, bytes]:
-        status, payload = await super().do_request(url, method, *args, **kwargs)
-        if 200 <= status < 300:
-            self.contact.touch()
-        return status, payload
-
-
 # -- one running bot ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Handled:
@@ -311,7 +271,7 @@ class Observer:
             m.errors += 1
         if event.outcome in ("answered", "refused"):
             m.observe_latency(event.latency)
-        level = logging.DEBUG if event.outcome == IGNORED else logging.INFO
+        level = logging.DEBUG if event.outcome == IGNORED_OUTCOME else logging.INFO
         update_log.log(level, event.line(), extra={"fields": event.fields()})
 
     def health(self, kb: KnowledgeBase | None) -> tuple[int, dict[str, Any]]:
