@@ -75,7 +75,7 @@ from bot.answer import answer  # noqa: E402 - needs ROOT on sys.path
 from bot.config import Settings  # noqa: E402 - needs ROOT on sys.path
 from bot.evaluate import read_labelled  # noqa: E402 - needs ROOT on sys.path
 from bot.knowledge import KnowledgeBase, load  # noqa: E402 - needs ROOT on sys.path
-from bot.observability import configure_logging  # noqa: E402 - needs ROOT on sys.path
+from bot.logs import configure_logging  # noqa: E402 - needs ROOT on sys.path
 from bot.tg.app import build_application, open_ledger, open_store  # noqa: E402 - needs ROOT on sys.path
 from bot.tg.context import surface  # noqa: E402 - needs ROOT on sys.path
 from bot.tg.delivery import RetryingRateLimiter  # noqa: E402 - needs ROOT on sys.path

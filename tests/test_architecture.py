@@ -207,7 +207,7 @@ def test_helpers_are_leaves(module):
 def test_importing_the_core_loads_no_telegram_code():
     """Transitively too: rendering an answer must not drag in python-telegram-bot."""
     code = (
-        "import sys, bot.render, bot.evaluate, bot.observability\n"
+        "import sys, bot.render, bot.evaluate, bot.observability, bot.logs\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'httpx') "
         "or m.startswith(('bot.tg', 'bot.cli')))))"
     )

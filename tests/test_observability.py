@@ -18,6 +18,7 @@ import pytest
 from telegram import Update
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from bot.observability import (
     LATENCY_BUCKETS,
     ApiContact,
@@ -25,7 +26,6 @@ from bot.observability import (
     HealthServer,
     Metrics,
     Observer,
-    configure_logging,
 )
 from bot.tg.app import ALLOWED_UPDATES, build_application
 from bot.tg.handlers import STATE_KEY

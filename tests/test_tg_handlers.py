@@ -14,7 +14,7 @@ import pytest
 
 from bot.answer import answer, answer_intent, context_of
 from bot.config import Settings
-from bot.observability import RedactToken
+from bot.logs import RedactToken
 from bot.render import explain_text, format_date, to_html
 from bot.tg import handlers, inline
 from bot.tg.app import build_application, set_commands

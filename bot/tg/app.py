@@ -38,8 +38,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from ..config import Settings
 from ..knowledge import KnowledgeBase
+from ..logs import configure_logging
 from ..model import Reply
-from ..observability import Handled, Observer, configure_logging
+from ..observability import Handled, Observer
 from ..store import Store, StoreError
 from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter
