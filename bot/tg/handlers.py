@@ -70,6 +70,7 @@ class BotState:
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    """The running application's shared state."""
     return context.bot_data[STATE_KEY]
 
 
