@@ -8,10 +8,11 @@ echo baselines in the same run.
 Ours is `bot.tg.app.build_application` as `run` builds it, recording on: the question store and
 the update ledger are real SQLite files in a fresh temporary FACTBOT_STATE_DIR per round, logging
 is configured as the bot configures it (INFO, one line per update; to a file here), and `post_init`
-runs. The network is replaced by `CannedRequest`, a `BaseRequest` that answers every Bot API method
-in-process with a plausible canned response (no socket). Every application is fed the way the
-running bot is: by its own `Updater` long-polling getUpdates, which `CannedRequest` answers with
-the next (up to) 100 updates after the offset, as Telegram does, the JSON made before the round.
+runs. The network is replaced by the tests' fake Bot API (tests/fake_bot_api.py) in-process:
+`RecordingRequest`, a `BaseRequest` that answers every Bot API method as Telegram would (no
+socket). Every application is fed the way the running bot is: by its own `Updater` long-polling
+getUpdates, which the fake answers with the next (up to) 100 updates after the offset, as Telegram
+does.
 So python-telegram-bot parses each batch, puts its updates into the update queue one after
 another and polls again, which confirms them; ours records them in the ledger, and its next
 getUpdates waits until the batch is committed (bot/tg/ledger.py). A round is timed from the start
@@ -31,9 +32,9 @@ The two baselines, each with one `MessageHandler(filters.TEXT, echo)` and nothin
 
 One thing is changed in ours (and in the echo on our setup), and said in the output: Telegram's
 flood limits, which our rate limiter keeps (AIORateLimiter: 30 messages a second overall, 20 a
-minute per group), are lifted (`overall_max_rate=0`, `group_max_rate=0`, AIORateLimiter's own
-"no limit"), so that the figure is what the bot can do, not what Telegram allows; the limiter
-itself (and its retry wrapper) still runs on every call. `--flood-limits` keeps them: ours is then
+minute per group), are lifted (`RetryingRateLimiter(overall_max_rate=0, group_max_rate=0)`,
+AIORateLimiter's own "no limit"), so that the figure is what the bot can do, not what Telegram
+allows; the limiter itself (and its retry wrapper) still runs on every call. `--flood-limits` keeps them: ours is then
 held to ~30 answers a second.
 
 Updates: private messages from USERS people and, every GROUP_EVERY-th, an `/ask` in one of a few
@@ -47,10 +48,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import cProfile
 import gc
-import itertools
 import json
 import logging
 import pstats
@@ -62,7 +61,6 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,25 +68,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from telegram import Chat, Update  # noqa: E402
-from telegram.ext import AIORateLimiter, Application, MessageHandler, filters  # noqa: E402
-from telegram.request import BaseRequest, RequestData  # noqa: E402
+from telegram import Chat, Update  # noqa: E402 - needs ROOT on sys.path
+from telegram.ext import Application, MessageHandler, filters  # noqa: E402 - needs ROOT on sys.path
 
-from bot.answer import answer  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.evaluate import read_labelled  # noqa: E402
-from bot.knowledge import KnowledgeBase, load  # noqa: E402
-from bot.observability import configure_logging  # noqa: E402
-from bot.tg.app import build_application, open_ledger, open_store  # noqa: E402
-from bot.tg.handlers import STATE_KEY, _feedback_wanted, _rendered, _surface  # noqa: E402
-from bot.tg.keyboards import with_feedback  # noqa: E402
-from bot.tg.ledger import MAX_CONCURRENT  # noqa: E402
+from bot.answer import answer  # noqa: E402 - needs ROOT on sys.path
+from bot.config import Settings  # noqa: E402 - needs ROOT on sys.path
+from bot.evaluate import read_labelled  # noqa: E402 - needs ROOT on sys.path
+from bot.knowledge import KnowledgeBase, load  # noqa: E402 - needs ROOT on sys.path
+from bot.logs import configure_logging  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.app import build_application, open_ledger, open_store  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.context import surface  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.delivery import RetryingRateLimiter  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.handlers import STATE_KEY  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.keyboards import with_feedback  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.ledger import MAX_CONCURRENT  # noqa: E402 - needs ROOT on sys.path
+from bot.tg.outgoing import feedback_wanted, rendered  # noqa: E402 - needs ROOT on sys.path
+from tests.fake_bot_api import TOKEN, FakeBotApi, RecordingRequest  # noqa: E402 - needs ROOT on sys.path
 
 DEVSETS = ["tests/devset.yaml", "tests/devset.ar.yaml", "tests/devset.ru.yaml", "tests/devset.uk.yaml"]
-TOKEN = "123456:BENCH-token-never-real"
-BOT_ID = 999_001
-BOT_USERNAME = "factbot_bench_bot"
-BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "factbot", "username": BOT_USERNAME}
 USERS = 200  # people writing in private
 GROUPS = 7
 GROUP_EVERY = 20  # every 20th update is an /ask in a group, from a person asking once there
@@ -97,102 +94,6 @@ FIRST_GROUP_SENDER = 50_000_000
 SEED = 20_250_101
 DATE = 1_735_689_600  # 2025-01-01, the date of every message: the work does not depend on the clock
 ROUND_TIMEOUT = 30.0  # seconds, plus 50 ms per update; a round that answers fewer updates than it was fed fails
-LONG_POLL_WAIT = 0.05  # seconds an empty getUpdates with a timeout is held (Telegram: up to the timeout)
-
-
-# -- the network, in-process -------------------------------------------------------------------
-class Feed:
-    """The updates Telegram holds for the bot, as JSON made before the round: getUpdates hands out
-    the next `limit` (at most 100) from its offset, like Telegram, and notes when it did."""
-
-    def __init__(self, payloads: list[dict[str, Any]], on_handout: Callable[[int], None] | None = None):
-        self.ids = [p["update_id"] for p in payloads]
-        self.chats = [p["message"]["chat"]["id"] for p in payloads]
-        self.parts = [json.dumps(p, ensure_ascii=False).encode() for p in payloads]
-        self.on_handout = on_handout
-        self.handed_out = 0  # updates handed out at least once
-        self.last_handout: float | None = None  # perf_counter of the answer that handed out the last one
-
-    def answer(self, offset: int, limit: int) -> bytes | None:
-        """The getUpdates answer for `offset`; None when no update is waiting."""
-        start = bisect.bisect_left(self.ids, offset)
-        end = min(len(self.ids), start + max(1, min(limit, 100)))
-        if start >= end:
-            return None
-        for n in range(max(start, self.handed_out), end):
-            if self.on_handout is not None:
-                self.on_handout(self.chats[n])
-        if end > self.handed_out:
-            self.handed_out = end
-            if end == len(self.ids):
-                self.last_handout = time.perf_counter()
-        return b'{"ok":true,"result":[' + b",".join(self.parts[start:end]) + b"]}"
-
-
-class CannedRequest(BaseRequest):
-    """python-telegram-bot's HTTP layer, answered in-process with canned Bot API responses.
-
-    Every method gets a plausible result: getMe the bot user, sendMessage / editMessageText the
-    Message Telegram would return (chat, text and keyboard of the call), getUpdates the next
-    updates of `feed` (none: a long poll that waits a little, or at once with timeout 0), the rest
-    `true`. `on_send(chat_id)` is called for every sendMessage. Never touches the network."""
-
-    def __init__(self, on_send: Callable[[int], None] | None = None, feed: Feed | None = None):
-        self.on_send = on_send
-        self.feed = feed
-        self.calls: Counter = Counter()
-        self._message_ids = itertools.count(1_000_000)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        self.calls[api_method] += 1
-        # the JSON form of the parameters, as the HTTP layer would send them (read back from the values)
-        params = request_data.json_parameters if request_data else {}
-        values = request_data.parameters if request_data else {}
-        if api_method == "getUpdates":
-            body = self.feed.answer(int(params.get("offset") or 0), int(params.get("limit") or 100)) \
-                if self.feed is not None else None
-            if body is not None:
-                return 200, body
-            if float(params.get("timeout") or 0) > 0:  # a long poll with nothing waiting: Telegram holds it
-                await asyncio.sleep(LONG_POLL_WAIT)
-            return 200, b'{"ok":true,"result":[]}'
-        if api_method in ("sendMessage", "editMessageText"):
-            result = self._message(params, values)
-            if api_method == "sendMessage" and self.on_send is not None:
-                self.on_send(int(params["chat_id"]))
-        elif api_method == "getMe":
-            result = {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
-                      "supports_inline_queries": True}
-        elif api_method == "getWebhookInfo":
-            result = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-        elif api_method == "getChatMember":
-            result = {"status": "member", "user": {"id": int(params.get("user_id", 1)), "is_bot": False,
-                                                   "first_name": ""}}
-        else:  # answerCallbackQuery, setMyCommands, deleteWebhook, setWebhook, close, ...
-            result = True
-        return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    def _message(self, params: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        chat = {"id": chat_id, "type": "private", "first_name": ""} if chat_id > 0 else \
-            {"id": chat_id, "type": "supergroup", "title": "bench group"}
-        message_id = int(params["message_id"]) if "message_id" in params else next(self._message_ids)
-        message = {"message_id": message_id, "date": DATE, "chat": chat, "from": BOT_USER, "text": params.get("text", "")}
-        if "reply_markup" in values:
-            message["reply_markup"] = values["reply_markup"]
-        return message
 
 
 # -- the updates --------------------------------------------------------------------------------
@@ -235,7 +136,7 @@ async def echo(update: Update, context: Any) -> None:
     await update.message.reply_text(update.message.text)
 
 
-def build_echo(request: CannedRequest) -> Application:
+def build_echo(request: RecordingRequest) -> Application:
     """"echo, plain PTB": python-telegram-bot's own ceiling."""
     app = (Application.builder().token(TOKEN).request(request).get_updates_request(request)
            .concurrent_updates(MAX_CONCURRENT).build())
@@ -243,15 +144,16 @@ def build_echo(request: CannedRequest) -> Application:
     return app
 
 
-def build_ours(request: CannedRequest, kb: KnowledgeBase, state_dir: Path, flood_limits: bool) -> Application:
+def build_ours(request: RecordingRequest, kb: KnowledgeBase, state_dir: Path, flood_limits: bool) -> Application:
+    """Ours as `run` builds it; without `flood_limits`, its rate limiter lets every call through
+    at once (AIORateLimiter's "no limit"), still running on every call."""
     settings = Settings(token=TOKEN, state_dir=state_dir)
-    app = build_application(settings, kb, request=request, store=open_store(settings), ledger=open_ledger(settings))
-    if not flood_limits:
-        lift_flood_limits(app)
-    return app
+    limiter = None if flood_limits else RetryingRateLimiter(overall_max_rate=0, group_max_rate=0)
+    return build_application(settings, kb, request=request, store=open_store(settings), ledger=open_ledger(settings),
+                             rate_limiter=limiter)
 
 
-def _on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path, flood_limits: bool,
+def on_our_setup(request: RecordingRequest, kb: KnowledgeBase, state_dir: Path, flood_limits: bool,
                   callback) -> Application:
     """The application exactly as `build_ours` makes it, with every handler removed and one
     `MessageHandler(filters.TEXT, callback)` added instead."""
@@ -263,15 +165,15 @@ def _on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path, fl
     return app
 
 
-def build_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path,
+def build_echo_on_our_setup(request: RecordingRequest, kb: KnowledgeBase, state_dir: Path,
                             flood_limits: bool) -> Application:
     """"echo, our setup": the application exactly as `build_ours` makes it (request wrapper, rate
     limiter, defaults, update inbox and processor with the ledger on disk, store, post_init and
     post_shutdown), with every handler removed and the echo handler added instead."""
-    return _on_our_setup(request, kb, state_dir, flood_limits, echo)
+    return on_our_setup(request, kb, state_dir, flood_limits, echo)
 
 
-def build_shaped_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, state_dir: Path,
+def build_shaped_echo_on_our_setup(request: RecordingRequest, kb: KnowledgeBase, state_dir: Path,
                                    flood_limits: bool, replies: dict[tuple[str, str], tuple]) -> Application:
     """"our reply, made in advance": the echo on our setup, except that it sends the reply the
     bot sends to that question (HTML, its keyboard with the feedback buttons, quoting the
@@ -279,10 +181,10 @@ def build_shaped_echo_on_our_setup(request: CannedRequest, kb: KnowledgeBase, st
     the bot's own work (matching, composing, rendering, recording, logging)."""
     async def send_made_reply(update: Update, context: Any) -> None:
         message = update.message
-        html, markup = replies[(message.text, _surface(message.chat))]
+        html, markup = replies[(message.text, surface(message.chat))]
         await message.reply_text(html, parse_mode="HTML", reply_markup=markup, do_quote=True)
 
-    return _on_our_setup(request, kb, state_dir, flood_limits, send_made_reply)
+    return on_our_setup(request, kb, state_dir, flood_limits, send_made_reply)
 
 
 def made_replies(kb: KnowledgeBase, payloads: list[dict]) -> dict[tuple[str, str], tuple]:
@@ -291,44 +193,45 @@ def made_replies(kb: KnowledgeBase, payloads: list[dict]) -> dict[tuple[str, str
     settings = Settings(token=TOKEN)  # as build_ours has them (feedback buttons in private only)
     for payload in payloads:
         message = payload["message"]
-        surface = _surface(Chat(message["chat"]["id"], message["chat"]["type"]))
+        where = surface(Chat(message["chat"]["id"], message["chat"]["type"]))
         text = message["text"]
-        if (text, surface) not in out:
+        if (text, where) not in out:
             reply = answer(kb, text.removeprefix("/ask "), message["from"].get("language_code"))
-            html, markup = _rendered(kb, reply, surface)
-            if _feedback_wanted(settings, reply, surface):
+            html, markup = rendered(kb, reply, where)
+            if feedback_wanted(settings, reply, where):
                 markup = with_feedback(kb, markup, "0123456789abcdef", reply.lang)
-            out[(text, surface)] = (html, markup)
+            out[(text, where)] = (html, markup)
     return out
-
-
-def lift_flood_limits(app: Application) -> None:
-    """AIORateLimiter(overall_max_rate=0, group_max_rate=0) on the limiter already in place: no
-    waiting for Telegram's flood limits; everything else the limiter does still runs."""
-    limiter = app.bot.rate_limiter
-    if not isinstance(limiter, AIORateLimiter) or not hasattr(limiter, "_base_limiter"):
-        raise RuntimeError(f"expected an AIORateLimiter, found {type(limiter).__name__}: update lift_flood_limits")
-    limiter._base_limiter = None
-    limiter._group_max_rate = 0
-    limiter._group_time_period = 0
 
 
 # -- one round ----------------------------------------------------------------------------------
 class Replies:
     """Counts the sendMessage calls and times each from the getUpdates answer that handed out the
     update it answers (the oldest unanswered update of that chat: updates of one chat are 200
-    apart, never in flight together)."""
+    apart, never in flight together). Notes when the last update was handed out."""
 
     def __init__(self, expected: int):
         self.expected = expected
         self.count = 0
+        self.handed_out = 0
+        self.last_handout: float | None = None  # perf_counter when the last update was handed out
         self.put_at: dict[int, deque] = defaultdict(deque)
         self.latencies: list[float] = []
         self.unmatched = 0
         self.done = asyncio.Event()
 
-    def put(self, chat_id: int) -> None:
-        self.put_at[chat_id].append(time.perf_counter())
+    def put(self, update: dict[str, Any]) -> None:
+        """FakeBotApi.on_delivered: getUpdates handed out `update` for the first time."""
+        now = time.perf_counter()
+        self.put_at[update["message"]["chat"]["id"]].append(now)
+        self.handed_out += 1
+        if self.handed_out == self.expected:
+            self.last_handout = now
+
+    def call(self, call: Any) -> None:
+        """FakeBotApi.on_call: a sendMessage answers an update."""
+        if call.method == "sendMessage":
+            self.sent(int(call["chat_id"]))
 
     def sent(self, chat_id: int) -> None:
         now = time.perf_counter()
@@ -346,8 +249,10 @@ async def one_round(kind: str, kb: KnowledgeBase, payloads: list[dict], state_di
                     profiler: cProfile.Profile | None = None, made: dict | None = None) -> dict[str, Any]:
     """Feed `payloads` through getUpdates to a fresh application of `kind` (one of KINDS); its figures."""
     replies = Replies(len(payloads))
-    feed = Feed(payloads, replies.put)
-    request = CannedRequest(replies.sent, feed)
+    api = FakeBotApi(on_call=replies.call, on_delivered=replies.put)
+    for payload in payloads:
+        api.push(payload)
+    request = RecordingRequest(api)
     if kind == OURS:
         app = build_ours(request, kb, state_dir, flood_limits)
     elif kind == ECHO_SETUP:
@@ -385,11 +290,11 @@ async def one_round(kind: str, kb: KnowledgeBase, payloads: list[dict], state_di
     lat = sorted(replies.latencies)
     out = {
         "updates": len(payloads), "seconds": elapsed, "updates_per_s": len(payloads) / elapsed,
-        "fed_seconds": (feed.last_handout or time.perf_counter()) - started,
+        "fed_seconds": (replies.last_handout or time.perf_counter()) - started,
         "latency_median_ms": statistics.median(lat) * 1000,
         "latency_p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
         "cpu_ms_per_update": cpu * 1000 / len(payloads), "main_thread_cpu_ms_per_update": main_cpu * 1000 / len(payloads),
-        "api_calls": dict(request.calls), "unmatched_replies": replies.unmatched,
+        "api_calls": dict(Counter(c.method for c in api.calls)), "unmatched_replies": replies.unmatched,
     }
     if kind in (OURS, ECHO_SETUP, ECHO_SHAPED):
         out.update(_checks(app))
@@ -542,9 +447,9 @@ def _timed_parts(kb: KnowledgeBase) -> tuple[dict[str, float], list[tuple[Any, s
     wrap(kb.matcher, "canonical", "matching: canonical form")  # the group repeat key and the record
     wrap(handlers, "answer", "answer (matching included)")
     wrap(handlers, "addressing", "addressing")
-    wrap(handlers, "_rendered", "rendering (HTML, keyboard)")
+    wrap(handlers, "rendered", "rendering (HTML, keyboard)")
     wrap(handlers, "with_feedback", "rendering (HTML, keyboard)")
-    wrap(handlers, "_record", "recording: store (queued)")
+    wrap(handlers, "record_question", "recording: store (queued)")
     if hasattr(ledger_module.UpdateInbox, "_record"):
         wrap(ledger_module.UpdateInbox, "_record", "recording: ledger (handing the update over)")
     else:  # the inbox before group commits per batch: it made a dict of every update itself

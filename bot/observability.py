@@ -1,9 +1,8 @@
-"""What an operator watches while the bot runs: logs, metrics and health.
+"""What an operator watches while the bot runs: metrics and health (the log is bot/logs.py's).
 
-- `configure_logging`: one line per event, readable text or JSON, the token redacted from all.
 - `Metrics`: counters and an answer-latency histogram in the Prometheus text format.
-- `ApiContact`: when the Bot API last answered a request successfully (`ObservedRequest`
-  records it for every call the bot makes: getUpdates, sendMessage, ...).
+- `ApiContact`: when the Bot API last answered a request successfully (bot/tg/observing.py
+  notes every call the bot makes: getUpdates, sendMessage, ...).
 - `Observer`: the three together, one per running application; `handled()` is called once per
   handled update and writes the log line and the counters.
 - `HealthServer`: `/healthz` and `/metrics` over plain HTTP on FACTBOT_HEALTH_LISTEN:PORT,
@@ -15,20 +14,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit
 
-from telegram.request import BaseRequest, RequestData
-
-from .config import Settings
 from .knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -36,108 +29,8 @@ update_log = logging.getLogger("bot.updates")
 
 MAX_API_SILENCE = 300.0  # seconds without a successful Bot API call before /healthz says 503
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-IGNORED = "ignored"  # what a handler returns for an update that was not meant for the bot
-
-
-# -- logs ---------------------------------------------------------------------------------------
-class RedactToken(logging.Filter):
-    """Keep the bot token out of every log line, tracebacks included.
-
-    The token is "<bot id>:<secret>". Error texts carry it in more than one form: as is in a URL,
-    URL-encoded (":" as "%3A", when a server echoes the path it was asked for), or lower-cased
-    (python-telegram-bot capitalises a "Bad Request: ..." description, which lower-cases the
-    rest). So the secret part is matched in any letter case, with the bot id and the colon (in
-    either form) when they precede it, and all of it becomes "<token>".
-    """
-
-    def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-        bot_id, colon, secret = token.rpartition(":")
-        secret = secret if colon else token
-        self._pattern = re.compile(
-            (rf"(?:{re.escape(bot_id)}(?::|%3A))?" if colon else "") + re.escape(secret), re.IGNORECASE
-        ) if secret else None
-
-    def redact(self, text: str) -> str:
-        return self._pattern.sub("<token>", text) if self._pattern is not None else text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is None:
-            return True
-        message = record.getMessage()
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, and the fields of an update line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        out.update(getattr(record, "fields", None) or {})
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            out["exception"] = record.exc_text
-        return json.dumps(out, ensure_ascii=False, default=str)
-
-
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
-    """Send every log record to `stream` (stderr) in FACTBOT_LOG_FORMAT at FACTBOT_LOG_LEVEL.
-
-    Replaces a handler installed by an earlier call; the token filter goes on every handler of
-    the root logger, not just ours. Errors nobody caught (in the main thread or any other) and
-    warnings are logged too, so they pass the filter instead of going to stderr as they are.
-    """
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    handler.set_name("factbot")
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == "factbot"]:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(settings.log_level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry request URLs
-    for each in root.handlers:  # (a filter for another token, from an earlier call, does not count)
-        if not any(isinstance(f, RedactToken) and f.token == settings.token for f in each.filters):
-            each.addFilter(RedactToken(settings.token))
-    sys.excepthook = log_uncaught
-    threading.excepthook = log_uncaught_in_thread
-    logging.captureWarnings(True)
-    return handler
-
-
-def log_uncaught(kind: type[BaseException], value: BaseException, tb: Any) -> None:
-    """sys.excepthook: an error that ends the program is logged (token filtered), not printed raw."""
-    if issubclass(kind, KeyboardInterrupt):
-        sys.__excepthook__(kind, value, tb)
-        return
-    log.critical("stopped by an unexpected error: %s", kind.__name__, exc_info=(kind, value, tb))
-
-
-def log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
-    """threading.excepthook: the same for a thread that dies of an error."""
-    if args.exc_type is SystemExit:
-        return
-    name = args.thread.name if args.thread is not None else "?"
-    log.critical("thread %s stopped by an unexpected error: %s", name, args.exc_type.__name__,
-                 exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+IGNORED_OUTCOME = "ignored"  # an update not meant for the bot: its line is logged at DEBUG only
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -220,44 +113,6 @@ class ApiContact:
         return datetime.fromtimestamp(self.wall_time, UTC).isoformat(timespec="seconds")
 
 
-class WrappedRequest(BaseRequest):
-    """A request object around python-telegram-bot's real one (`inner`): passes everything
-    through; subclasses add to `do_request`."""
-
-    def __init__(self, inner: BaseRequest):
-        self.inner = inner
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
-        return await self.inner.do_request(
-            url, method, request_data=request_data, read_timeout=read_timeout, write_timeout=write_timeout,
-            connect_timeout=connect_timeout, pool_timeout=pool_timeout)
-
-
-class ObservedRequest(WrappedRequest):
-    """python-telegram-bot's HTTP layer, passed through, noting every successful Bot API call."""
-
-    def __init__(self, inner: BaseRequest, contact: ApiContact):
-        super().__init__(inner)
-        self.contact = contact
-
-    async def do_request(self, url: str, method: str, *args, **kwargs) -> tuple[int, bytes]:
-        status, payload = await super().do_request(url, method, *args, **kwargs)
-        if 200 <= status < 300:
-            self.contact.touch()
-        return status, payload
-
-
 # -- one running bot ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Handled:
@@ -311,7 +166,7 @@ class Observer:
             m.errors += 1
         if event.outcome in ("answered", "refused"):
             m.observe_latency(event.latency)
-        level = logging.DEBUG if event.outcome == IGNORED else logging.INFO
+        level = logging.DEBUG if event.outcome == IGNORED_OUTCOME else logging.INFO
         update_log.log(level, event.line(), extra={"fields": event.fields()})
 
     def health(self, kb: KnowledgeBase | None) -> tuple[int, dict[str, Any]]:

@@ -124,6 +124,8 @@ class FakeBotApi:
     deliveries: Counter = field(default_factory=Counter)  # update_id -> getUpdates answers carrying it
     held: Counter = field(default_factory=Counter)  # method -> calls held unexecuted by freeze_after
     requested: Counter = field(default_factory=Counter)  # method -> HTTP calls received, whatever became of them
+    on_call: Callable[[Call], None] | None = None  # told of every executed call but getUpdates (benchmarks time them)
+    on_delivered: Callable[[dict], None] | None = None  # told of every update the first time getUpdates hands it out
     _updates: list[dict] = field(default_factory=list)
     _confirmed: int = 0  # updates below this id were confirmed (an offset) and are forgotten
     _seen: Counter = field(default_factory=Counter)  # method -> calls that drew for a fault (the n-th decides)
@@ -240,6 +242,8 @@ class FakeBotApi:
             self.calls.append(Call(method, params))
             if method == "sendMessage":
                 self._check_freeze()
+            if self.on_call is not None:
+                self.on_call(self.calls[-1])
         if method == "sendMessage" and int(params["chat_id"]) in self.blocked:
             return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
         if method == "answerCallbackQuery" and self.queries_answer_once:
@@ -387,6 +391,10 @@ class FakeBotApi:
         """Execute a getUpdates: confirm below its offset, hand out the next batch."""
         self.calls.append(Call("getUpdates", params))
         ready = self._updates_after(params.get("offset"), params.get("limit"))
+        if self.on_delivered is not None:
+            for update in ready:
+                if not self.deliveries[update["update_id"]]:
+                    self.on_delivered(update)
         self.deliveries.update(u["update_id"] for u in ready)
         if ready and self.frozen:
             self._delivered_frozen = True
@@ -397,7 +405,8 @@ _BAD_GATEWAY = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
 
 
 class RecordingRequest(BaseRequest):
-    """python-telegram-bot's HTTP layer, answered by a FakeBotApi in-process."""
+    """python-telegram-bot's HTTP layer, answered by a FakeBotApi in-process (no faults; a
+    getUpdates with a timeout is held briefly while no update is waiting, as over HTTP)."""
 
     def __init__(self, api: FakeBotApi):
         self.api = api
@@ -417,8 +426,8 @@ class RecordingRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = decode_params(request_data.json_parameters if request_data else {})
         if api_method == "getUpdates":
-            self.api.calls.append(Call("getUpdates", params))
-            return 200, json.dumps({"ok": True, "result": self.api._updates_after(params.get("offset"), None)}).encode()
+            await self.api._wait_for_updates(params)
+            return 200, json.dumps({"ok": True, "result": self.api._poll(params)}).encode()
         status, body = self.api.handle(api_method, params)
         return status, json.dumps(body).encode()
 

@@ -109,7 +109,7 @@ def _tag(html: str, match: re.Match, stack: list[_Open], allowed: frozenset[str]
     found = {m.group(1): m.group(2) for m in _ATTR.finditer(attrs)}
     if len(found) != len(_ATTR.findall(attrs)):
         raise HtmlError(html, pos, f"<{name}> repeats an attribute")
-    for key, value in found.items():
+    for value in found.values():
         if value is not None:
             _attribute_value(html, pos, value)
     if name == "a":

@@ -201,7 +201,8 @@ def test_pip_install_from_pyproject_gives_a_working_bot(tmp_path):
     result = subprocess.run([*build, "--no-build-isolation"], capture_output=True, text=True, timeout=300)
     if result.returncode != 0:  # the venv's setuptools may lack bdist_wheel: build as the image does (isolated)
         result = subprocess.run(build, capture_output=True, text=True, timeout=300)
-        if result.returncode != 0 and re.search(r"No matching distribution|Could not find a version|connection", result.stderr, re.I):
+        offline = r"No matching distribution|Could not find a version|connection"
+        if result.returncode != 0 and re.search(offline, result.stderr, re.I):
             pytest.skip(f"cannot build a wheel offline here: {result.stderr.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stderr
     [wheel] = wheels.glob("factbot-*.whl")
@@ -322,7 +323,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60)
     if result.returncode != 0 and "Failed to" in result.stderr and "factbot.service" not in result.stderr:
         pytest.skip(f"systemd-analyze cannot run here: {result.stderr.strip()[:200]}")
-    problems = [l for l in (result.stdout + result.stderr).splitlines() if "factbot.service" in l]
+    problems = [line for line in (result.stdout + result.stderr).splitlines() if "factbot.service" in line]
     assert result.returncode == 0 and not problems, "\n".join(problems) or result.stderr
 
 
@@ -340,7 +341,7 @@ def test_env_example_explains_every_setting_and_only_the_token_is_active():
     for i, line in enumerate(lines):
         m = re.match(r"^#?([A-Z][A-Z0-9_]*)=", line)
         if m:
-            above = [l for l in lines[max(0, i - 3):i] if l.startswith("# ")]
+            above = [line for line in lines[max(0, i - 3):i] if line.startswith("# ")]
             assert above, f"{m.group(1)} has no comment above it"
     active = [name for name, (_, commented) in env_example_lines().items() if not commented]
     assert active == ["TELEGRAM_BOT_TOKEN"]
@@ -360,7 +361,7 @@ def nginx() -> str:
 
 
 def nginx_code() -> str:
-    return "\n".join(l.split("#", 1)[0] for l in nginx().splitlines())
+    return "\n".join(line.split("#", 1)[0] for line in nginx().splitlines())
 
 
 def docs_webhook_url() -> str:

@@ -56,7 +56,8 @@ async def push_in_waves(api: FakeBotApi, count: int, chats: int, wave: int = 10,
         pushed = push_burst(api, min(wave, count - first), chats, first=first)
         asked += pushed
         if one_poll_each:
-            await api.wait_for(lambda _: all(a.update_id in api.deliveries for a in pushed), timeout=30)
+            ids = {a.update_id for a in pushed}
+            await api.wait_for(lambda _, ids=ids: all(i in api.deliveries for i in ids), timeout=30)
         await asyncio.sleep(pause)
     return asked
 

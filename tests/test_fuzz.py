@@ -78,7 +78,8 @@ INVISIBLE = [chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))] + [
 ]
 MENTIONS = [f"@{BOT_USERNAME}", f"@{BOT_USERNAME.upper()}", "@other_bot", "@someone_else", "@", "@@", f"@{BOT_USERNAME}x"]
 PREFIXES = [  # weighted towards questions: "", "/ask " and a mention come up most
-    *[""] * 12, *["/ask "] * 6, *[f"@{BOT_USERNAME} "] * 4, "/ask", f"/ask@{BOT_USERNAME} ", f"/ask@{BOT_USERNAME.title()} ", "/ask@other_bot ",
+    *[""] * 12, *["/ask "] * 6, *[f"@{BOT_USERNAME} "] * 4, "/ask", f"/ask@{BOT_USERNAME} ",
+    f"/ask@{BOT_USERNAME.title()} ", "/ask@other_bot ",
     f"@{BOT_USERNAME} ", "@other_bot ", "/ASK ", " /ask ", "/ask@ ", "/ask@@x ", "/", "/ ", "/nonsense ",
     "/start ", "/start", "/help", "/topics", "/sources", "/why", "/about", "/privacy", "/follow ", "/unfollow ",
     "/stats", "/reload", "/pause", "/resume", f"/start@{BOT_USERNAME} ", "/start@other_bot ", "/timeline",
@@ -99,7 +100,8 @@ short_text = st.lists(piece, max_size=10).map("".join)
 long_text = st.builds(_lengthen, short_text, st.sampled_from([4095, 4096, 4097, 4500, 6000, 8192]))
 body_text = st.integers(0, 9).flatmap(lambda k: long_text if k == 0 else st.one_of(short_text, st.text(max_size=300)))
 question_text = st.builds(lambda prefix, body, suffix: prefix + body + suffix,
-                          st.sampled_from(PREFIXES), body_text, st.sampled_from(["", "", "", "?", " @other_bot", f" @{BOT_USERNAME}"]))
+                          st.sampled_from(PREFIXES), body_text,
+                          st.sampled_from(["", "", "", "?", " @other_bot", f" @{BOT_USERNAME}"]))
 
 
 # -- updates ------------------------------------------------------------------------------------

@@ -18,18 +18,18 @@ import pytest
 from telegram import Update
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from bot.observability import (
-    IGNORED,
     LATENCY_BUCKETS,
     ApiContact,
     Handled,
     HealthServer,
     Metrics,
     Observer,
-    configure_logging,
 )
 from bot.tg.app import ALLOWED_UPDATES, build_application
 from bot.tg.handlers import STATE_KEY
+from bot.tg.observing import IGNORED
 
 from .fake_bot_api import TOKEN, FakeBotApi, RecordingRequest, group_chat, message, private_chat, user
 
@@ -276,7 +276,7 @@ async def test_text_log_line_names_update_chat_intent_confidence_latency(kb, log
     api = FakeBotApi()
     update = api.push({"message": message(QUESTION, private_chat(42), user(42))})
     observer = await _process(kb, api, update)
-    [line] = [l for l in logs.getvalue().splitlines() if " bot.updates: " in l]
+    [line] = [each for each in logs.getvalue().splitlines() if " bot.updates: " in each]
     assert " INFO bot.updates: update " in line
     assert f"update_id={update['update_id']}" in line
     assert "chat_type=private" in line and "intent=homs_control" in line
@@ -290,7 +290,7 @@ async def test_refusal_is_counted_and_logged_without_an_intent(kb, log_stream):
     api = FakeBotApi()
     observer = await _process(kb, api, api.push({"message": message(OUT_OF_SCOPE, private_chat(42), user(42))}))
     assert observer.metrics.refusals == 1 and not observer.metrics.answers
-    [line] = [json.loads(l) for l in logs.getvalue().splitlines() if '"bot.updates"' in l]
+    [line] = [json.loads(each) for each in logs.getvalue().splitlines() if '"bot.updates"' in each]
     assert line["outcome"] == "refused" and line["intent"] is None
     assert OUT_OF_SCOPE not in logs.getvalue()
 
@@ -302,7 +302,7 @@ async def test_failed_update_is_counted_as_an_error_and_logged(kb, log_stream, m
     monkeypatch.setattr(api, "_result", lambda method, p: NotImplemented if method == "sendMessage" else original(method, p))
     observer = await _process(kb, api, api.push({"message": message(QUESTION, private_chat(42), user(42))}))
     assert observer.metrics.errors == 1
-    [line] = [json.loads(l) for l in logs.getvalue().splitlines() if '"bot.updates"' in l]
+    [line] = [json.loads(each) for each in logs.getvalue().splitlines() if '"bot.updates"' in each]
     assert line["outcome"] == "error" and line["error"]
     assert TOKEN not in logs.getvalue()
 
@@ -329,7 +329,7 @@ def test_every_root_handler_gets_the_token_filter(log_stream):
 @pytest.mark.e2e
 async def test_webhook_mode_checks_in_with_the_api_when_quiet(api, kb):
     """A quiet webhook bot makes no calls of its own: the heartbeat asks getWebhookInfo."""
-    from bot.tg.app import HEARTBEAT_KEY, _heartbeat
+    from bot.tg.app import HEARTBEAT_KEY, heartbeat
 
     clock = FakeClock()
     settings = Settings(token=TOKEN, api_base_url=api.base_url, webhook_url="https://bot.example.org/hook",
@@ -340,7 +340,7 @@ async def test_webhook_mode_checks_in_with_the_api_when_quiet(api, kb):
     try:
         assert HEARTBEAT_KEY in application.bot_data, "webhook mode with a health server starts the heartbeat"
         clock.now += 120
-        task = asyncio.get_running_loop().create_task(_heartbeat(application, every=0.05))
+        task = asyncio.get_running_loop().create_task(heartbeat(application, every=0.05))
         await api.wait_calls("getWebhookInfo", 1)
         contact = application.bot_data[STATE_KEY].observer.contact
         for _ in range(200):  # the server saw the call; the client records it when the answer is back

@@ -237,7 +237,7 @@ async def test_sigkill_at_untimed_moments_loses_nothing_and_repeats_only_answers
     asked = push_burst(api, 300, 50)
     for kill in range(1, 4):
         bot = await bots()
-        await until(lambda: answered(api, asked) >= kill * len(asked) // 4, 300, "answers", bot.log)
+        await until(lambda kill=kill: answered(api, asked) >= kill * len(asked) // 4, 300, "answers", bot.log)
         assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
     bot = await bots()
     await finish(api, bot, asked, 300)

@@ -35,7 +35,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.config import Settings
-from bot.observability import RedactToken, configure_logging
+from bot.logs import RedactToken, configure_logging
 from bot.store import Store
 from bot.tg import app as tg_app
 from bot.tg import curator

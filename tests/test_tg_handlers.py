@@ -14,9 +14,10 @@ import pytest
 
 from bot.answer import answer, answer_intent, context_of
 from bot.config import Settings
+from bot.logs import RedactToken
 from bot.render import explain_text, format_date, to_html
 from bot.tg import handlers, inline
-from bot.tg.app import RedactToken, build_application, set_commands
+from bot.tg.app import build_application, set_commands
 from bot.tg.keyboards import CALLBACK_LIMIT, callback_data
 
 from .fake_bot_api import (
@@ -326,7 +327,8 @@ async def test_repeat_window_expires(api, settings, kb):
 
 async def test_group_user_over_the_rate_gets_one_notice_then_silence(app, api, kb, settings):
     chat = group_chat()
-    questions = ["who controls homs", "where is assad", "what is hts", "did damascus fall", "what did golani say", "why is homs important"]
+    questions = ["who controls homs", "where is assad", "what is hts", "did damascus fall", "what did golani say",
+                 "why is homs important"]
     for q in questions:
         await feed(app, api, message=message(f"/ask {q}", chat, user(5)))
     texts = [c["text"] for c in api.of("sendMessage")]

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,8 +24,10 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOption
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -36,15 +38,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from ..config import Settings
 from ..knowledge import KnowledgeBase
+from ..logs import configure_logging
 from ..model import Reply
-from ..observability import (
-    IGNORED,
-    Handled,
-    ObservedRequest,
-    Observer,
-    RedactToken,  # noqa: F401 - re-exported: it used to live here
-    configure_logging,
-)
+from ..observability import Handled, Observer
 from ..store import Store, StoreError
 from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter
@@ -52,6 +48,7 @@ from .handlers import STATE_KEY, BotState
 from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
 from .ledger import ChatOrderedProcessor, Ledger, LedgerError, RecordBeforeConfirming, UpdateInbox
 from .memory import Memory
+from .observing import IGNORED, ObservedRequest
 
 log = logging.getLogger(__name__)
 update_log = logging.getLogger("bot.updates")
@@ -79,18 +76,25 @@ def build_application(
     observer: Observer | None = None,
     store: Store | None = None,
     ledger: Ledger | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
 ) -> Application:
     """The bot, ready to `initialize()`; `request` replaces the HTTP layer (tests); `store`
     records questions and feedback (None: nothing is recorded); `ledger` keeps the updates
-    received and handled (None: an in-memory one)."""
+    received and handled (None: an in-memory one); `rate_limiter` replaces the default
+    `RetryingRateLimiter()` (benchmarks lift Telegram's flood limits with it)."""
     observer = observer or Observer()
     ledger = ledger or Ledger.open(None)
     # Every Bot API call goes through ObservedRequest, which notes successful contact for /healthz.
     # Without `request`: a pool for calls, one for getUpdates, with FACTBOT_API_TIMEOUT_SECONDS.
     # Each getUpdates first waits until the updates it confirms are in the ledger (RecordBeforeConfirming).
-    timeouts = {f"{kind}_timeout": float(settings.api_timeout_seconds) for kind in ("connect", "read", "write")}
-    calls = ObservedRequest(request or HTTPXRequest(connection_pool_size=256, **timeouts), observer.contact)
-    polls = calls if request else ObservedRequest(HTTPXRequest(connection_pool_size=1, **timeouts), observer.contact)
+    timeout = float(settings.api_timeout_seconds)
+
+    def http(pool: int) -> HTTPXRequest:
+        return HTTPXRequest(connection_pool_size=pool, connect_timeout=timeout, read_timeout=timeout,
+                            write_timeout=timeout)
+
+    calls = ObservedRequest(request or http(256), observer.contact)
+    polls = calls if request else ObservedRequest(http(1), observer.contact)
     inbox = UpdateInbox(ledger)
     builder = (
         Application.builder()
@@ -98,7 +102,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .request(calls)
         .get_updates_request(RecordBeforeConfirming(polls, inbox))
-        .rate_limiter(RetryingRateLimiter())
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
         .update_queue(inbox)
         .concurrent_updates(ChatOrderedProcessor(ledger))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
@@ -150,12 +154,12 @@ def chat_type(update: Update) -> str:
     return "inline" if update.inline_query is not None else "none"
 
 
-async def count_update(update: Update, context) -> None:
+async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Group -1: every update that arrives, by kind (factbot_updates_total)."""
     context.bot_data[STATE_KEY].observer.update_received(update_kind(update))
 
 
-Callback = Callable[[Update, Any], Awaitable[Any]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
 
 
 def observed(callback: Callback) -> Callback:
@@ -164,27 +168,25 @@ def observed(callback: Callback) -> Callback:
     the error handler after being counted."""
 
     @functools.wraps(callback)
-    async def wrapper(update: Update, context) -> Any:
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         observer: Observer = context.bot_data[STATE_KEY].observer
         started = time.perf_counter()
         message = update.effective_message
         if message is not None and message.text:  # the question itself only at DEBUG
             update_log.debug("update %s text: %r", update.update_id, message.text)
-        base = {"update_id": update.update_id, "kind": update_kind(update), "chat_type": chat_type(update),
-                "handler": callback.__name__}
+        handled = functools.partial(Handled, update.update_id, update_kind(update), chat_type(update),
+                                    callback.__name__)
         try:
             result = await callback(update, context)
         except Exception as exc:
-            observer.handled(Handled(**base, outcome="error", latency=time.perf_counter() - started,
-                                     error=type(exc).__name__))
+            observer.handled(handled("error", time.perf_counter() - started, error=type(exc).__name__))
             raise
         latency = time.perf_counter() - started
         if isinstance(result, Reply):
             outcome = "answered" if result.intent else "refused"
-            observer.handled(Handled(**base, outcome=outcome, latency=latency, intent=result.intent,
-                                     confidence=result.confidence))
+            observer.handled(handled(outcome, latency, intent=result.intent, confidence=result.confidence))
         else:
-            observer.handled(Handled(**base, outcome=IGNORED if result == IGNORED else "handled", latency=latency))
+            observer.handled(handled(IGNORED if result == IGNORED else "handled", latency))
         return result
 
     return wrapper
@@ -204,7 +206,7 @@ async def on_start(application: Application) -> None:
         await st.observer.serve(st.settings.health_listen, st.settings.health_port,
                                 lambda: application.bot_data[STATE_KEY].kb)
         if st.settings.webhook_url:  # a quiet webhook bot makes no API calls: check in now and then
-            application.bot_data[HEARTBEAT_KEY] = asyncio.get_running_loop().create_task(_heartbeat(application))
+            application.bot_data[HEARTBEAT_KEY] = asyncio.get_running_loop().create_task(heartbeat(application))
     await set_commands(application)
 
 
@@ -243,7 +245,7 @@ async def replay_unhandled(application: Application) -> None:
         log.warning("could not replay the updates left unhandled before the restart: %s", type(exc).__name__)
 
 
-async def _heartbeat(application: Application, every: float = HEARTBEAT_SECONDS) -> None:
+async def heartbeat(application: Application, every: float = HEARTBEAT_SECONDS) -> None:
     """Webhook mode: ask Telegram for the webhook's state when the API was quiet for a while
     (keeps /healthz honest and logs delivery errors Telegram reports)."""
     observer: Observer = application.bot_data[STATE_KEY].observer
@@ -265,7 +267,8 @@ async def _heartbeat(application: Application, every: float = HEARTBEAT_SECONDS)
 async def set_commands(application: Application) -> None:
     """Publish the command menu (setMyCommands): all commands in private chats, a few in groups."""
     kb = application.bot_data[STATE_KEY].kb
-    langs = ["en"] + sorted(l for l in kb.ui if l != "en" and any(k.startswith("tg_command_") for k in kb.ui[l]))
+    langs = ["en"] + sorted(code for code in kb.ui
+                            if code != "en" and any(k.startswith("tg_command_") for k in kb.ui[code]))
     try:
         for lang in langs:
             code = None if lang == "en" else lang
@@ -293,7 +296,7 @@ def limit_webhook_server() -> None:
                          body_timeout=WEBHOOK_BODY_SECONDS)
 
 
-def webhook_options(settings: Settings) -> dict:
+def webhook_options(settings: Settings) -> dict[str, Any]:
     """Where to listen and what to tell Telegram: the local server serves the URL's path, and
     every update must carry the secret (Telegram's X-Telegram-Bot-Api-Secret-Token header)."""
     limit_webhook_server()
@@ -322,7 +325,7 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
     log.info("factbot starting: %d intents, knowledge %s, %s%s", len(kb.intents), kb.version,
              "webhook" if settings.webhook_url else "long polling",
              f", health on {settings.health_listen}:{settings.health_port}" if settings.health_port else "")
-    extra = {"drop_pending_updates": True} if settings.drop_pending_updates else {}
+    extra: dict[str, Any] = {"drop_pending_updates": True} if settings.drop_pending_updates else {}
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings), bootstrap_retries=BOOTSTRAP_RETRIES, **extra)

@@ -12,20 +12,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from ..changes import FactChange, changes
 from ..knowledge import KnowledgeBase, KnowledgeError, load
-from ..observability import IGNORED
 from ..render import TELEGRAM_LIMIT
-from .handlers import STATE_KEY, BotState, _lang, _who, state
+from .context import lang, who
+from .handlers import STATE_KEY, BotState, state
 from .keyboards import feedback_of
+from .observing import IGNORED
 
 log = logging.getLogger(__name__)
 ALL = "all"
@@ -42,21 +43,23 @@ class Reloaded:
     changed: dict[str, tuple[FactChange, ...]] = field(default_factory=dict)
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
 
 
 # -- feedback -------------------------------------------------------------------------------------
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A "useful / not useful" button under an answer: record the press, say thank you."""
     query, st = update.callback_query, state(context)
+    if query is None:
+        return None
     parsed = feedback_of(query.data)
-    lang = _lang(context, update)
+    language = lang(st.kb, update)
     if parsed is None or st.store is None:
-        await query.answer(st.kb.text("tg_button_expired", lang))
+        await query.answer(st.kb.text("tg_button_expired", language))
         return None
     question_id, useful = parsed
-    st.store.record_feedback(question_id, _who(update), useful)  # queued; never blocks or raises
-    await query.answer(st.kb.text("tg_feedback_thanks", lang))
+    st.store.record_feedback(question_id, who(update), useful)  # queued; never blocks or raises
+    await query.answer(st.kb.text("tg_feedback_thanks", language))
     return None
 
 
@@ -73,9 +76,9 @@ def operators_only(callback: Handler) -> Handler:
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         if is_operator(update, context):
             return await callback(update, context)
-        chat = update.effective_chat
+        chat, kb = update.effective_chat, state(context).kb
         if chat is not None and chat.type == Chat.PRIVATE and update.effective_message is not None:
-            await update.effective_message.reply_text(state(context).kb.text("tg_operators_only", _lang(context, update)))
+            await update.effective_message.reply_text(kb.text("tg_operators_only", lang(kb, update)))
         return IGNORED
 
     return wrapper
@@ -84,32 +87,38 @@ def operators_only(callback: Handler) -> Handler:
 @operators_only
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: load and validate the knowledge again; swap it in, or reply with its errors."""
-    st, lang = state(context), _lang(context, update)
+    st, message = state(context), update.effective_message
+    language = lang(st.kb, update)
     outcome = await reload_knowledge(context.application)
     if outcome.kb is None:
-        text = st.kb.text("tg_reload_failed", lang, count=len(outcome.errors), errors="\n".join(outcome.errors))
+        text = st.kb.text("tg_reload_failed", language, count=len(outcome.errors), errors="\n".join(outcome.errors))
     else:
-        text = outcome.kb.text("tg_reload_ok", lang, version=outcome.kb.version, intents=len(outcome.kb.intents),
+        text = outcome.kb.text("tg_reload_ok", language, version=outcome.kb.version, intents=len(outcome.kb.intents),
                                changed=len(outcome.changed))
-    await update.effective_message.reply_text(_clip(text))
+    if message is not None:
+        await message.reply_text(_clip(text))
 
 
 @operators_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats: questions today, the refusal rate, the most asked topics."""
-    st, lang = state(context), _lang(context, update)
+    st, message = state(context), update.effective_message
+    if message is None:
+        return None
+    language = lang(st.kb, update)
     if st.store is None:
-        await update.effective_message.reply_text(st.kb.text("tg_stats_none", lang))
+        await message.reply_text(st.kb.text("tg_stats_none", language))
         return None
     try:
         today = await asyncio.to_thread(st.store.stats)
     except Exception as exc:  # noqa: BLE001 - a locked or broken database: say so, do not fail
         log.warning("stats unavailable: %s", type(exc).__name__)
-        await update.effective_message.reply_text(st.kb.text("tg_stats_none", lang))
+        await message.reply_text(st.kb.text("tg_stats_none", language))
         return None
-    top = ", ".join(f"{st.kb.intents[i].display(lang) if i in st.kb.intents else i} ({n})" for i, n in today.top_intents)
-    await update.effective_message.reply_text(st.kb.text(
-        "tg_stats", lang, questions=today.questions, refused=today.refused,
+    top = ", ".join(f"{st.kb.intents[i].display(language) if i in st.kb.intents else i} ({n})"
+                    for i, n in today.top_intents)
+    await message.reply_text(st.kb.text(
+        "tg_stats", language, questions=today.questions, refused=today.refused,
         rate=f"{today.refusal_rate:.0%}", top=top or "-"))
     return None
 
@@ -117,17 +126,21 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @operators_only
 async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/pause: questions get a short "paused" note (silence in groups); commands still work."""
-    state(context).paused = True
+    st = state(context)
+    st.paused = True
     log.info("answering paused by an operator")
-    await update.effective_message.reply_text(state(context).kb.text("tg_paused_on", _lang(context, update)))
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(st.kb.text("tg_paused_on", lang(st.kb, update)))
 
 
 @operators_only
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/resume: answer questions again."""
-    state(context).paused = False
+    st = state(context)
+    st.paused = False
     log.info("answering resumed by an operator")
-    await update.effective_message.reply_text(state(context).kb.text("tg_paused_off", _lang(context, update)))
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(st.kb.text("tg_paused_off", lang(st.kb, update)))
 
 
 # -- reload ---------------------------------------------------------------------------------------
@@ -175,45 +188,51 @@ def _short_topic(topic: str, limit: int = 64) -> str:
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/follow [topic]: send this chat what changes on a topic (an intent id, or "all"; default all)."""
-    st, lang, chat = state(context), _lang(context, update), update.effective_chat
+    st, message = state(context), update.effective_message
+    if message is None:
+        return None
+    language, chat = lang(st.kb, update), message.chat
     topic = _short_topic(context.args[0].strip().lower()) if context.args else ALL
-    if not await _may_manage(update, context):
+    if not await _may_manage(update, context, message):
         return None
     if st.store is None:
-        await update.effective_message.reply_text(st.kb.text("tg_follow_unavailable", lang))
+        await message.reply_text(st.kb.text("tg_follow_unavailable", language))
         return None
     if topic != ALL and topic not in st.kb.intents:
         ids = ", ".join(i for i in st.kb.intents if i != "help")
-        await update.effective_message.reply_text(st.kb.text("tg_follow_unknown", lang, topic=topic, topics=ids))
+        await message.reply_text(st.kb.text("tg_follow_unknown", language, topic=topic, topics=ids))
         return None
-    await asyncio.to_thread(st.store.follow, chat.id, topic, lang)
-    await update.effective_message.reply_text(st.kb.text("tg_follow_ok", lang, topic=_topic_name(st.kb, topic, lang)))
+    await asyncio.to_thread(st.store.follow, chat.id, topic, language)
+    await message.reply_text(st.kb.text("tg_follow_ok", language, topic=_topic_name(st.kb, topic, language)))
     return None
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unfollow [topic]: stop following a topic, or everything."""
-    st, lang, chat = state(context), _lang(context, update), update.effective_chat
+    st, message = state(context), update.effective_message
+    if message is None:
+        return None
+    language, chat = lang(st.kb, update), message.chat
     topic = _short_topic(context.args[0].strip().lower()) if context.args else None
-    if not await _may_manage(update, context):
+    if not await _may_manage(update, context, message):
         return None
     if st.store is None:
-        await update.effective_message.reply_text(st.kb.text("tg_follow_unavailable", lang))
+        await message.reply_text(st.kb.text("tg_follow_unavailable", language))
         return None
     ended = await asyncio.to_thread(st.store.unfollow, chat.id, None if topic in (None, ALL) else topic)
     key = "tg_unfollow_ok" if ended else "tg_unfollow_none"
-    await update.effective_message.reply_text(st.kb.text(key, lang, topic=_topic_name(st.kb, topic or ALL, lang)))
+    await message.reply_text(st.kb.text(key, language, topic=_topic_name(st.kb, topic or ALL, language)))
     return None
 
 
-async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
     """Anyone in a private chat; in groups only admins (an anonymous admin posts as the group)."""
-    chat, message = update.effective_chat, update.effective_message
+    chat = message.chat
     if chat.type == Chat.PRIVATE:
         return True
     if chat.type == Chat.CHANNEL:
         return False
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+    if message.sender_chat is not None and message.sender_chat.id == chat.id:
         return True
     user = update.effective_user
     admin = False
@@ -224,7 +243,8 @@ async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
         except TelegramError as exc:
             log.warning("could not check group admin: %s", type(exc).__name__)
     if not admin:
-        await message.reply_text(state(context).kb.text("tg_follow_admins_only", _lang(context, update)), do_quote=True)
+        kb = state(context).kb
+        await message.reply_text(kb.text("tg_follow_admins_only", lang(kb, update)), do_quote=True)
     return admin
 
 

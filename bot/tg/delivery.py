@@ -33,6 +33,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
@@ -58,11 +59,15 @@ def maybe_executed(exc: BaseException) -> bool:
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter that also waits out 429s (its `max_retries`) and retries transient failures."""
+    """AIORateLimiter that also waits out 429s (its `max_retries`) and retries transient failures.
+    `overall_max_rate` and `group_max_rate` are AIORateLimiter's (Telegram's flood limits by
+    default; 0 lifts one, as benchmarks do to measure the bot rather than Telegram's limits)."""
 
     def __init__(self, attempts: int = ATTEMPTS, backoff: tuple[float, ...] = BACKOFF_SECONDS,
-                 sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep):
-        super().__init__(max_retries=attempts - 1)
+                 sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep, *,
+                 overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND,
+                 group_max_rate: float = FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP):
+        super().__init__(overall_max_rate=overall_max_rate, group_max_rate=group_max_rate, max_retries=attempts - 1)
         self.attempts = attempts
         self.backoff = backoff
         self._sleep = sleep

@@ -15,26 +15,25 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from ..answer import answer, answer_intent, context_of, reply_language
+from ..answer import answer, answer_intent, context_of
 from ..config import Settings
 from ..knowledge import KnowledgeBase
 from ..model import Reply
-from ..observability import IGNORED, Observer
-from ..render import explain_text, to_html
+from ..observability import Observer
+from ..render import explain_text
 from ..store import QuestionRecord, Store, now_iso
 from . import inline, texts
 from .addressing import addressing
+from .context import lang, surface, who
 from .keyboards import (
-    CHANNEL,
     GROUP,
     PRIVATE,
     all_topics,
-    answer_keyboard,
     intent_of,
     lang_of,
     main_topics,
@@ -43,6 +42,8 @@ from .keyboards import (
 )
 from .ledger import Ledger
 from .memory import Memory, Verdict
+from .observing import IGNORED
+from .outgoing import feedback_wanted, rendered
 
 log = logging.getLogger(__name__)
 
@@ -69,60 +70,73 @@ class BotState:
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    """The running application's shared state."""
     return context.bot_data[STATE_KEY]
 
 
 # -- commands ---------------------------------------------------------------------------------
+# Commands and messages are routed only for updates that carry a message (bot/tg/app.py), so
+# a missing one below is an update this handler was not given for: nothing to do.
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | None:
     """/start: what the bot knows and the main questions; `/start <topic>` opens that topic."""
-    st, lang = state(context), _lang(context, update)
+    st, message = state(context), update.effective_message
+    if message is None:
+        return None
     if context.args and context.args[0] in st.kb.intents:
-        return await _send_intent(update, context, context.args[0])
-    keyboard = topics_keyboard(st.kb, main_topics(st.kb), lang)
-    await update.effective_message.reply_text(texts.welcome(st.kb, lang), reply_markup=keyboard)
+        return await _send_intent(update, context, message.chat, context.args[0])
+    language = lang(st.kb, update)
+    keyboard = topics_keyboard(st.kb, main_topics(st.kb), language)
+    await message.reply_text(texts.welcome(st.kb, language), reply_markup=keyboard)
     return None
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask, the commands, how groups work."""
-    await update.effective_message.reply_text(state(context).kb.text("tg_help", _lang(context, update)))
+    kb = state(context).kb
+    await _say(update, kb.text("tg_help", lang(kb, update)))
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/topics: every intent as a button."""
-    st, lang = state(context), _lang(context, update)
-    await update.effective_message.reply_text(
-        st.kb.text("tg_topics_heading", lang), reply_markup=topics_keyboard(st.kb, all_topics(st.kb), lang))
+    kb = state(context).kb
+    language = lang(kb, update)
+    await _say(update, kb.text("tg_topics_heading", language), reply_markup=topics_keyboard(kb, all_topics(kb), language))
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply:
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | None:
     """/sources: the outlets behind the facts and how fresh they are."""
-    return await _send_intent(update, context, "sources")
+    if update.effective_chat is None:
+        return None
+    return await _send_intent(update, context, update.effective_chat, "sources")
 
 
 async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timeline: every fact in the order things happened, with date and source."""
-    for chunk in texts.timeline(state(context).kb, _lang(context, update)):
-        await update.effective_message.reply_text(chunk)
+    kb = state(context).kb
+    for chunk in texts.timeline(kb, lang(kb, update)):
+        await _say(update, chunk)
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/about: what this bot is."""
-    await update.effective_message.reply_text(texts.about(state(context).kb, _lang(context, update)))
+    kb = state(context).kb
+    await _say(update, texts.about(kb, lang(kb, update)))
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: what is recorded and for how long."""
     st = state(context)
-    await update.effective_message.reply_text(texts.privacy(st.kb, st.settings, _lang(context, update)))
+    await _say(update, texts.privacy(st.kb, st.settings, lang(st.kb, update)))
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: how the last answer to this user in this chat was chosen."""
-    st, lang = state(context), _lang(context, update)
-    last = st.memory.last_reply(update.effective_chat.id, _who(update))
-    text = explain_text(st.kb, last) if last else st.kb.text("tg_why_nothing", lang)
-    await update.effective_message.reply_text(text)
+    st, message = state(context), update.effective_message
+    if message is None:
+        return
+    last = st.memory.last_reply(message.chat.id, who(update))
+    text = explain_text(st.kb, last) if last else st.kb.text("tg_why_nothing", lang(st.kb, update))
+    await message.reply_text(text)
 
 
 # -- questions ------------------------------------------------------------------------------
@@ -138,28 +152,33 @@ async def edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo or voice message in a private chat: say that only text is read."""
-    await update.effective_message.reply_text(state(context).kb.text("tg_non_text", _lang(context, update)))
+    kb = state(context).kb
+    await _say(update, kb.text("tg_non_text", lang(kb, update)))
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Reply | None:
     """A topic button: acknowledge at once, then answer that intent in the same chat and topic."""
-    query = update.callback_query
-    st = state(context)
-    lang = lang_of(query.data) if lang_of(query.data) in st.kb.ui else _lang(context, update)
-    intent = intent_of(query.data)
-    if intent not in st.kb.intents or update.effective_chat is None:
-        await query.answer(st.kb.text("tg_button_expired", lang))
+    query, chat, st = update.callback_query, update.effective_chat, state(context)
+    if query is None:
         return None
-    if _surface(update.effective_chat) == GROUP and not await _may_reply(update, context, query_notice=True):
+    keyboard_lang = lang_of(query.data)
+    language = keyboard_lang if keyboard_lang is not None and keyboard_lang in st.kb.ui else lang(st.kb, update)
+    intent = intent_of(query.data)
+    if intent is None or intent not in st.kb.intents or chat is None:
+        await query.answer(st.kb.text("tg_button_expired", language))
+        return None
+    if surface(chat) == GROUP and not await _may_reply(update, context, chat, query=query):
         return None
     await acknowledge(query)
-    return await _send_intent(update, context, intent, quote=False, lang=lang)
+    return await _send_intent(update, context, chat, intent, quote=False, language=language)
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Inline mode: the best answer and close alternatives, or the main topics."""
     st, query = state(context), update.inline_query
-    results = inline.results(st.kb, query.query, _lang(context, update), st.settings.stale_days)
+    if query is None:
+        return
+    results = inline.results(st.kb, query.query, lang(st.kb, update), st.settings.stale_days)
     await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
 
 
@@ -173,7 +192,8 @@ async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update):
         return
     try:
-        apology = state(context).kb.text("tg_error", _lang(context, update))
+        kb = state(context).kb
+        apology = kb.text("tg_error", lang(kb, update))
         if update.callback_query:
             await update.callback_query.answer(apology)
         elif update.effective_message and _was_for_us(update.effective_message, context):
@@ -194,31 +214,34 @@ async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
 
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> Reply | str | None:
     st, message, chat = state(context), update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return IGNORED
     addressed = addressing(message, context.bot.username, context.bot.id)
     if addressed is None:
         return IGNORED
-    kb, lang, who, surface = st.kb, _lang(context, update), _who(update), _surface(chat)
-    if surface == GROUP and not await _may_reply(update, context):
+    kb, language, asker, where = st.kb, lang(st.kb, update), who(update), surface(chat)
+    if where == GROUP and not await _may_reply(update, context, chat):
         return None
     if st.paused:  # operators paused answering: a short note in private, silence elsewhere
-        if surface == PRIVATE:
-            await message.reply_text(kb.text("tg_paused", lang), do_quote=True)
+        if where == PRIVATE:
+            await message.reply_text(kb.text("tg_paused", language), do_quote=True)
         return None
     if not addressed.question:
-        await message.reply_text(kb.text("tg_ask_usage", lang), do_quote=True)
+        await message.reply_text(kb.text("tg_ask_usage", language), do_quote=True)
         return None
     canonical = kb.matcher.canonical(addressed.question)
     earlier_answer = st.memory.replies.get((chat.id, message.message_id)) if edited else None
-    if surface == GROUP and earlier_answer is None and canonical:
+    if where == GROUP and earlier_answer is None and canonical:
         earlier = st.memory.answered.get((chat.id, canonical))
         if earlier is not None:
             pointer = ReplyParameters(earlier, allow_sending_without_reply=True)
-            await message.reply_text(kb.text("tg_repeat_pointer", lang), reply_parameters=pointer)
+            await message.reply_text(kb.text("tg_repeat_pointer", language), reply_parameters=pointer)
             return None
-    reply = answer(kb, addressed.question, lang, context=st.memory.context(chat.id, who), stale_days=st.settings.stale_days)
-    html, markup = _rendered(kb, reply, surface)
-    question_id = _record(st, chat, who, reply, canonical)
-    if question_id and _feedback_wanted(st.settings, reply, surface):
+    reply = answer(kb, addressed.question, language, context=st.memory.context(chat.id, asker),
+                   stale_days=st.settings.stale_days)
+    html, markup = rendered(kb, reply, where)
+    question_id = record_question(st, chat, asker, reply, canonical)
+    if question_id and feedback_wanted(st.settings, reply, where):
         markup = with_feedback(kb, markup, question_id, reply.lang)
     if earlier_answer is not None:
         await _edit(context, chat.id, earlier_answer, html, markup)
@@ -226,46 +249,47 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     else:
         sent_id = (await message.reply_text(html, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True)).message_id
     st.memory.replies.put((chat.id, message.message_id), sent_id)
-    if surface == GROUP and canonical:
+    if where == GROUP and canonical:
         st.memory.answered.put((chat.id, canonical), sent_id)
-    st.memory.remember_turn(chat.id, who, reply, context_of(reply))
+    st.memory.remember_turn(chat.id, asker, reply, context_of(reply))
     return reply
 
 
-def _record(st: BotState, chat: Chat, who: int, reply: Reply, canonical: str) -> str | None:
-    """Queue the question for the store; its id, or None when nothing is recorded. Never raises:
-    recording must not cost an answer."""
+def record_question(st: BotState, chat: Chat, asker: int, reply: Reply, canonical: str) -> str | None:
+    """Queue the question for the store; its id (for the feedback buttons), or None when nothing
+    is recorded. Never raises: recording must not cost an answer."""
     if st.store is None:
         return None
     try:
         question_id = st.store.new_question_id()
         record = QuestionRecord(question_id, now_iso(), chat.type, reply.lang, canonical or reply.match.normalized,
                                 reply.intent, round(reply.confidence, 4), tuple(reply.alternatives),
-                                st.store.user_hash(who))
+                                st.store.user_hash(asker))
         return question_id if st.store.record_question(record) else None
     except Exception as exc:  # noqa: BLE001 - a broken store degrades to "not recorded"
         log.warning("not recorded: %s", type(exc).__name__)
         return None
 
 
-async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, quote: bool | None = None,
-                       lang: str | None = None) -> Reply:
-    """Answer a known intent (button, deep link, /sources) in the chat and topic of the update."""
-    st, chat = state(context), update.effective_chat
-    reply = answer_intent(st.kb, intent, lang or _lang(context, update), stale_days=st.settings.stale_days)
-    html, markup = _rendered(st.kb, reply, _surface(chat))
+async def _send_intent(update: Update, context: ContextTypes.DEFAULT_TYPE, chat: Chat, intent: str,
+                       quote: bool | None = None, language: str | None = None) -> Reply:
+    """Answer a known intent (button, deep link, /sources) in `chat` (the update's) and its topic."""
+    st = state(context)
+    reply = answer_intent(st.kb, intent, language or lang(st.kb, update), stale_days=st.settings.stale_days)
+    html, markup = rendered(st.kb, reply, surface(chat))
     message = update.effective_message
     if isinstance(message, Message):
         await message.reply_text(html, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=quote)
     else:  # a button under a message Telegram no longer shows us
         await context.bot.send_message(chat.id, html, parse_mode=ParseMode.HTML, reply_markup=markup)
-    st.memory.remember_turn(chat.id, _who(update), reply, context_of(reply))
+    st.memory.remember_turn(chat.id, who(update), reply, context_of(reply))
     return reply
 
 
-def _rendered(kb: KnowledgeBase, reply: Reply, surface: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    html = to_html(kb, reply, "private" if surface == PRIVATE else "group")
-    return html, answer_keyboard(kb, reply, surface)
+async def _say(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Reply with plain text to the update's message (commands always carry one)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=reply_markup)
 
 
 async def _edit(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, html: str,
@@ -278,16 +302,18 @@ async def _edit(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: in
             raise
 
 
-async def _may_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, query_notice: bool = False) -> bool:
-    """Per-user flood control in groups: reply, say once that the user must wait, or stay silent."""
-    st, chat = state(context), update.effective_chat
-    verdict = st.memory.rate.check((chat.id, _who(update)))
+async def _may_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, chat: Chat,
+                    query: CallbackQuery | None = None) -> bool:
+    """Per-user flood control in groups: reply, say once that the user must wait, or stay silent.
+    For a button press (`query`) the notice goes on the button, every time."""
+    st = state(context)
+    verdict = st.memory.rate.check((chat.id, who(update)))
     if verdict is Verdict.REPLY:
         return True
-    notice = st.kb.text("tg_rate_limited", _lang(context, update))
-    if query_notice:
-        await acknowledge(update.callback_query, notice)
-    elif verdict is Verdict.NOTICE:
+    notice = st.kb.text("tg_rate_limited", lang(st.kb, update))
+    if query is not None:
+        await acknowledge(query, notice)
+    elif verdict is Verdict.NOTICE and update.effective_message is not None:
         await update.effective_message.reply_text(notice, do_quote=True)
     return False
 
@@ -296,25 +322,3 @@ def _was_for_us(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if message.chat.type == Chat.PRIVATE or (message.text or "").startswith("/"):
         return True
     return addressing(message, context.bot.username, context.bot.id) is not None
-
-
-def _feedback_wanted(settings: Settings, reply: Reply, surface: str) -> bool:
-    """Whether an answer on `surface` carries the useful / not useful buttons."""
-    return reply.answered and (surface == PRIVATE or (surface == GROUP and settings.feedback_in_groups))
-
-
-def _surface(chat: Chat) -> str:
-    if chat.type == Chat.PRIVATE:
-        return PRIVATE
-    return CHANNEL if chat.type == Chat.CHANNEL else GROUP
-
-
-def _who(update: Update) -> int:
-    """The asking user; for channel posts (no user) the channel itself."""
-    user: User | None = update.effective_user
-    return user.id if user else update.effective_chat.id
-
-
-def _lang(context: ContextTypes.DEFAULT_TYPE, update: Update) -> str:
-    user = update.effective_user
-    return reply_language(state(context).kb, user.language_code if user else None)

@@ -40,7 +40,8 @@ def results(kb: KnowledgeBase, query: str, lang: str, stale_days: int) -> list[I
 
 
 def _article(kb: KnowledgeBase, reply: Reply) -> InlineQueryResultArticle:
-    description = kb.text("tg_inline_description", reply.lang, date=format_date(kb, reply.as_of, reply.lang)) if reply.as_of else None
+    description = (kb.text("tg_inline_description", reply.lang, date=format_date(kb, reply.as_of, reply.lang))
+                   if reply.as_of else None)
     return InlineQueryResultArticle(
         id=reply.intent or "none",
         title=kb.intents[reply.intent].display(reply.lang) if reply.intent else reply.question,

@@ -62,7 +62,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest
 
-from ..observability import WrappedRequest
+from .wrapped_request import WrappedRequest
 
 log = logging.getLogger(__name__)
 

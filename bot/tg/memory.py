@@ -1,8 +1,9 @@
 """Short-lived, in-memory, bounded state of the Telegram surface.
 
 Nothing here is written to disk and everything is lost on restart (locales/telegram.yaml's
-/privacy text says so; keep the two in step). What is recorded on disk is bot/store.py's. Each store is capped in size and forgets its
-oldest entries first, so a busy bot cannot grow without limit.
+/privacy text says so; keep the two in step). What is recorded on disk is bot/store.py's. Each
+store is capped in size and forgets its oldest entries first, so a busy bot cannot grow without
+limit.
 
 - conversations: per chat and user, the last answer and the context for follow-ups
   ("and damascus?"), kept for `Settings.context_seconds`;
