@@ -23,7 +23,7 @@ from telegram.ext import Application, ContextTypes
 from ..changes import FactChange, changes
 from ..knowledge import KnowledgeBase, KnowledgeError, load
 from ..observability import IGNORED
-from ..render import TELEGRAM_LIMIT
+from ..message_length import TELEGRAM_LIMIT, shorten
 from .handlers import STATE_KEY, BotState, _lang, _who, state
 from .keyboards import feedback_of
 
@@ -295,4 +295,4 @@ async def notify_followers(application: Application, kb: KnowledgeBase,
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
+    return shorten(text, TELEGRAM_LIMIT)
