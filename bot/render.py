@@ -89,7 +89,7 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Bl
         blocks.append(Block(kb.text("as_of_point", lang, date=format_date(kb, reply.point_in_time, lang)), "i"))
     if reply.as_of:
         blocks.append(Block(kb.text("as_of", lang, date=format_date(kb, reply.as_of, lang)), "i"))
-    if reply.stale_days:
+    if reply.stale_days and reply.as_of:  # stale_days is only set when the reply has a newest fact
         blocks.append(Block(kb.text("stale", lang, date=format_date(kb, reply.as_of, lang), days=reply.stale_days), "i"))
     if reply.alternatives:
         blocks.append(Block(kb.text("did_you_mean", lang, options=_options(kb, reply.alternatives, lang))))

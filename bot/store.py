@@ -116,6 +116,11 @@ class FeedbackRecord:
     at: str
 
 
+def refusal_rate(questions: int, refused: int) -> float:
+    """The share of questions refused (no intent); 0.0 when there were none."""
+    return refused / questions if questions else 0.0
+
+
 @dataclass(frozen=True)
 class Stats:
     questions: int
@@ -124,7 +129,7 @@ class Stats:
 
     @property
     def refusal_rate(self) -> float:
-        return self.refused / self.questions if self.questions else 0.0
+        return refusal_rate(self.questions, self.refused)
 
 
 @dataclass(frozen=True)
