@@ -389,7 +389,7 @@ class RecordBeforeConfirming(WrappedRequest):
             await self.inbox.recorded()
         return await super().do_request(url, method, *args, **kwargs)
 
-    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]  # PTB calls it on self and documents overriding it
         data = BaseRequest.parse_json_payload(payload)
         result = data.get("result") if isinstance(data, dict) else None
         if isinstance(result, list):
