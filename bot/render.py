@@ -181,19 +181,25 @@ EXPLAIN_QUESTION_CHARS = 300  # a long message is shown by its start: /why must 
 
 
 def explain_text(kb: KnowledgeBase, reply: Reply) -> str:
-    """The explanation as plain lines (CLI --explain and Telegram /why), within Telegram's limit."""
-    e = explanation(reply)
+    """The explanation as plain lines in the reply's language (CLI --explain and Telegram /why),
+    within Telegram's limit."""
+    e, lang = explanation(reply), reply.lang
+
+    def names(found: list[str]) -> str:
+        return shorten(", ".join(dict.fromkeys(found)), EXPLAIN_QUESTION_CHARS) or "-"
+
+    intent = reply.intent or kb.text("explain_no_intent", lang)
     lines = [
-        kb.text("explain_title", reply.lang),
-        f"question (normalised): {shorten(e['normalized'], EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"names recognised: {shorten(', '.join(dict.fromkeys(e['names_recognised'])), EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"out-of-scope names: {shorten(', '.join(dict.fromkeys(e['out_of_scope_names'])), EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"decision: {e['decision']} -> {reply.intent or 'no intent'} (confidence {reply.confidence:.2f})",
-        f"out-of-scope examples score: {e['out_of_scope_examples_score']:.2f}",
-        "closest examples:",
+        kb.text("explain_title", lang),
+        kb.text("explain_question", lang, text=shorten(e["normalized"], EXPLAIN_QUESTION_CHARS) or "-"),
+        kb.text("explain_names", lang, names=names(e["names_recognised"])),
+        kb.text("explain_unknown_names", lang, names=names(e["out_of_scope_names"])),
+        kb.text("explain_decision", lang, reason=e["decision"], intent=intent, confidence=f"{reply.confidence:.2f}"),
+        kb.text("explain_negative_score", lang, score=f"{e['out_of_scope_examples_score']:.2f}"),
+        kb.text("explain_closest", lang),
         *[f"  {c['score']:.2f}  {c['intent']}: {c['example']}" for c in e["closest_examples"]],
-        "intent scores:",
+        kb.text("explain_scores", lang),
         *[f"  {s['score']:.2f}  {s['intent']}" for s in e["intent_scores"]],
-        f"facts used: {', '.join(e['facts_used']) or '-'}",
+        kb.text("explain_facts", lang, facts=", ".join(e["facts_used"]) or "-"),
     ]
     return shorten("\n".join(lines), TELEGRAM_LIMIT)
