@@ -22,8 +22,8 @@ from telegram.ext import Application, ContextTypes
 
 from ..changes import FactChange, changes
 from ..knowledge import KnowledgeBase, KnowledgeError, load
-from ..observability import IGNORED
 from ..message_length import TELEGRAM_LIMIT, shorten
+from ..observability import IGNORED
 from .handlers import STATE_KEY, BotState, _lang, _who, state
 from .keyboards import feedback_of
 
