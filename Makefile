@@ -1,6 +1,6 @@
 # Two entry points that work on a fresh machine with only Python 3.11+:
 #   make chat  - set up .venv if needed and open the local chat harness
-#   make test  - set up .venv if needed and run the whole test suite
+#   make test  - set up .venv if needed, lint (ruff), type-check (mypy) and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -19,6 +19,8 @@ chat: $(STAMP)
 	$(VENV)/bin/python -m bot chat
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q
 
 DEVSETS := tests/devset.yaml tests/devset.ar.yaml tests/devset.ru.yaml tests/devset.uk.yaml

@@ -6,17 +6,16 @@ here formats text for a surface; `render` does that.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+from .attribution import Credit, reporters
 from .knowledge import KnowledgeBase
 from .language import detect
 from .matching import Context
-from .model import Fact, Match, Reply, Section
+from .model import SOURCES, SPECIAL_INTENTS, Match, Reply, Section
 
-DEFAULT_STALE_DAYS = 30
-SPECIAL_INTENTS = ("help", "sources")  # answered from interface texts, not from facts
-# The questions offered first (welcome, refusals, topic buttons), most asked first.
-MAIN_TOPICS = ("homs_control", "assad_whereabouts", "damascus_status", "homs_capture", "rebels_who", "syria_overview")
+STALE_DAYS = 30  # an answer whose newest fact is older than this many days says so (FACTBOT_STALE_DAYS)
 
 
 def answer(
@@ -26,11 +25,12 @@ def answer(
     context: Context | None = None,
     as_of: date | None = None,
     today: date | None = None,
-    stale_days: int = DEFAULT_STALE_DAYS,
+    stale_days: int = STALE_DAYS,
 ) -> Reply:
     """Answer a free-text question, in its language (else `lang`, the user's interface language)."""
     match = kb.matcher.match(question, context)
-    return compose(kb, match, question_language(kb, question, lang), as_of=as_of, today=today, stale_days=stale_days)
+    reply = compose(kb, match, question_language(kb, question, lang), as_of=as_of, today=today, stale_days=stale_days)
+    return replace(reply, canonical=kb.matcher.canonical(question))
 
 
 def answer_intent(
@@ -39,7 +39,7 @@ def answer_intent(
     lang: str = "en",
     as_of: date | None = None,
     today: date | None = None,
-    stale_days: int = DEFAULT_STALE_DAYS,
+    stale_days: int = STALE_DAYS,
 ) -> Reply:
     """Answer a known intent directly (a button press, a deep link); KeyError if unknown."""
     if intent not in kb.intents:
@@ -80,24 +80,15 @@ def _section(kb: KnowledgeBase, intent_id: str, as_of: date | None) -> Section:
     return Section(intent_id, current, earlier)
 
 
-def _outlets(kb: KnowledgeBase, facts: list[Fact], lang: str) -> tuple[str, ...]:
-    names: list[str] = []
-    for fact in facts:
-        for cite in fact.sources:
-            for sid in (cite.cites, cite.outlet):
-                if sid and kb.sources[sid].display(lang) not in names:
-                    names.append(kb.sources[sid].display(lang))
-    return tuple(names)
-
-
 def compose(
     kb: KnowledgeBase,
     match: Match,
     lang: str = "en",
     as_of: date | None = None,
     today: date | None = None,
-    stale_days: int = DEFAULT_STALE_DAYS,
+    stale_days: int = STALE_DAYS,
 ) -> Reply:
+    """The Reply to a matched question: its facts as known at `as_of`, sources, dates, follow-ups."""
     lang = reply_language(kb, lang)
     today = today or date.today()
     point = min(as_of, today) if as_of else None
@@ -111,7 +102,7 @@ def compose(
     intents = [match.intent] + [m.intent for m in match.extra if m.intent]
     sections = tuple(_section(kb, iid, point) for iid in intents if iid not in SPECIAL_INTENTS)
     used = [f for s in sections for f in (*s.current, *s.earlier)]
-    if match.intent == "sources":
+    if match.intent == SOURCES:
         used = sorted(kb.facts.values(), key=lambda f: f.reported) if point is None else [
             f for f in kb.facts.values() if f.reported <= point]
     newest = max((f.reported for f in used), default=None)
@@ -130,7 +121,7 @@ def compose(
         intent=match.intent,
         confidence=match.confidence,
         sections=sections,
-        sources=_outlets(kb, used, lang),
+        sources=reporters(kb, used, lang, Credit.EVERYONE),
         as_of=newest,
         stale_days=stale,
         alternatives=match.alternatives,

@@ -48,11 +48,13 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="accuracy on labelled YAML files (figures per language too)")
     ev.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    ev.add_argument("--min-accuracy", type=float, help="exit 1 if in-scope accuracy or out-of-scope rejection is below this (0-1)")
+    ev.add_argument("--min-accuracy", type=float,
+                    help="exit 1 if in-scope accuracy or out-of-scope rejection is below this (0-1)")
     ev.add_argument("--json", action="store_true")
 
     def db_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, help="the question database (default: FACTBOT_DB, or factbot.sqlite3 in FACTBOT_STATE_DIR)")
+        sp.add_argument("--db", type=Path,
+                        help="the question database (default: FACTBOT_DB, or factbot.sqlite3 in FACTBOT_STATE_DIR)")
         sp.add_argument("--since", type=_date_arg, help="only questions asked on or after this day (YYYY-MM-DD, UTC)")
         sp.add_argument("--low", type=float, default=LOW_CONFIDENCE,
                         help=f"answers below this confidence count as low-confidence (default {LOW_CONFIDENCE})")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .answer import STALE_DAYS
 from .knowledge import DEFAULT_ROOT
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -28,7 +29,8 @@ DB_FILE = "factbot.sqlite3"
 LEDGER_FILE = "updates.sqlite3"  # bot/tg/ledger.py: updates received and handled
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # one dot-separated part of a host name
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 class SettingsError(ValueError):
@@ -213,7 +215,7 @@ OPTIONS: tuple[Option, ...] = (
            "recorded questions and feedback older than this many days are deleted (at start and daily)"),
     Option("FACTBOT_FEEDBACK_IN_GROUPS", "feedback_in_groups", "false", _bool,
            "true: answers in groups carry the useful / not useful buttons too (always in private chats)"),
-    Option("FACTBOT_STALE_DAYS", "stale_days", "30", _int(1, 100000),
+    Option("FACTBOT_STALE_DAYS", "stale_days", str(STALE_DAYS), _int(1, 100000),
            "warn when the newest fact in an answer is older than this many days"),
     Option("FACTBOT_CONTEXT_SECONDS", "context_seconds", "600", _int(0, 86400),
            "how long a follow-up (\"and Damascus?\") is read in context; 0 turns it off"),
@@ -243,6 +245,7 @@ OPTIONS: tuple[Option, ...] = (
            "address the /healthz and /metrics server listens on"),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
+BY_ATTR = {o.attr: o for o in OPTIONS}
 
 
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
@@ -275,31 +278,39 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     return values
 
 
+def _default(attr: str) -> Any:
+    """The Settings field for `attr`: its default parsed from OPTIONS, secrets kept out of repr."""
+    option = BY_ATTR[attr]
+    return field(default=option.parse(option.name, option.default), repr=not option.secret)
+
+
 @dataclass(frozen=True)
 class Settings:
-    token: str = field(default="", repr=False)
-    api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
-    api_timeout_seconds: int = 10  # per Bot API call (connect, send, answer); then it is retried
-    data_root: Path = DEFAULT_ROOT
-    state_dir: Path | None = None
-    db: Path | None = None  # None: <state_dir>/factbot.sqlite3, or nothing recorded (see db_path)
-    hash_key: str = field(default="", repr=False)
-    retention_days: int = 90
-    feedback_in_groups: bool = False
-    stale_days: int = 30
-    context_seconds: int = 600  # how long a follow-up ("and damascus?") is read in context
-    repeat_window_seconds: int = 120  # same question in a chat within this gets a pointer
-    user_replies_per_minute: int = 5  # per user per group
-    operators: frozenset[int] = frozenset()
-    drop_pending_updates: bool = False
-    webhook_url: str = ""  # set to use webhook mode instead of long polling
-    webhook_secret: str = field(default="", repr=False)
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    log_format: str = "text"
-    log_level: str = "INFO"
-    health_port: int = 0  # 0: no /healthz, /metrics server
-    health_listen: str = "127.0.0.1"
+    """Every setting, checked; defaults come from OPTIONS (one field per option, same name as its `attr`)."""
+
+    token: str = _default("token")
+    api_base_url: str = _default("api_base_url")
+    api_timeout_seconds: int = _default("api_timeout_seconds")
+    data_root: Path = _default("data_root")
+    state_dir: Path | None = _default("state_dir")
+    db: Path | None = _default("db")  # None: <state_dir>/factbot.sqlite3, or nothing recorded (see db_path)
+    hash_key: str = _default("hash_key")
+    retention_days: int = _default("retention_days")
+    feedback_in_groups: bool = _default("feedback_in_groups")
+    stale_days: int = _default("stale_days")
+    context_seconds: int = _default("context_seconds")
+    repeat_window_seconds: int = _default("repeat_window_seconds")
+    user_replies_per_minute: int = _default("user_replies_per_minute")
+    operators: frozenset[int] = _default("operators")
+    drop_pending_updates: bool = _default("drop_pending_updates")
+    webhook_url: str = _default("webhook_url")
+    webhook_secret: str = _default("webhook_secret")
+    webhook_listen: str = _default("webhook_listen")
+    webhook_port: int = _default("webhook_port")
+    log_format: str = _default("log_format")
+    log_level: str = _default("log_level")
+    health_port: int = _default("health_port")
+    health_listen: str = _default("health_listen")
     # where each value came from ("env", "file" or "default"), by variable name; and the file read
     origin: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     config_file: Path | None = field(default=None, compare=False)

@@ -21,6 +21,14 @@ SOURCE_TYPES = (
     "media_reports",
     "background",
 )
+HELP = "help"
+SOURCES = "sources"
+SPECIAL_INTENTS = (HELP, SOURCES)  # answered from interface texts, not from facts
+
+
+def is_topic(intent: str) -> bool:
+    """Whether users browse and follow `intent` as a topic: every intent but help."""
+    return intent != HELP
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,7 @@ class Reply:
     match: Match
     knowledge_as_of: date | None = None  # newest fact in the whole base (for refusals)
     point_in_time: date | None = None  # answering "as known on" this date
+    canonical: str = ""  # the question in the matcher's canonical form ("" for a chosen intent): same question, same key
 
     @property
     def answered(self) -> bool:

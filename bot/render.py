@@ -7,16 +7,14 @@ happens here and only here, at the last moment.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .answer import MAIN_TOPICS, SPECIAL_INTENTS
+from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
-from .model import Fact, Reply
-
-TELEGRAM_LIMIT = 4096
+from .message_length import TELEGRAM_LIMIT, fit_html, shorten
+from .model import HELP, SOURCES, SPECIAL_INTENTS, Fact, Reply
 
 
 @dataclass(frozen=True)
@@ -33,19 +31,9 @@ def format_date(kb: KnowledgeBase, day: date, lang: str) -> str:
     return kb.text("date_format", lang).format(day=day.day, month=months[day.month - 1], year=day.year)
 
 
-ORIGINAL_REPORTERS = ("wire_service", "news_outlet", "state_media", "media_reports")
-
-
 def _fact_tag(kb: KnowledgeBase, fact: Fact, lang: str) -> str:
-    """ "(Reuters; 8 December 2024)": who published it (the outlet a report cites, when that
-    is a news organisation: the original reporter) and when it was reported."""
-    names: list[str] = []
-    for cite in fact.sources:
-        cited = kb.sources[cite.cites] if cite.cites else None
-        source = cited if cited and cited.type in ORIGINAL_REPORTERS else kb.sources[cite.outlet]
-        if source.display(lang) not in names:
-            names.append(source.display(lang))
-    names_text = kb.text("name_separator", lang).join(names)
+    """ "(Reuters; 8 December 2024)": who reported it first-hand and when it was reported."""
+    names_text = kb.text("name_separator", lang).join(reporters(kb, [fact], lang, Credit.ORIGINAL))
     return kb.text("fact_tag", lang, sources=names_text, date=format_date(kb, fact.reported, lang))
 
 
@@ -55,17 +43,11 @@ def _options(kb: KnowledgeBase, intents: tuple[str, ...] | list[str], lang: str)
 
 def _provenance(kb: KnowledgeBase, reply: Reply) -> str:
     """ "News report of 8 Dec 2024, citing Reuters; Associated Press" """
-    seen: dict[str, list[str]] = {}
-    for fact in reply.facts:
-        for cite in fact.sources:
-            cited = seen.setdefault(cite.outlet, [])
-            if cite.cites and cite.cites not in cited:
-                cited.append(cite.cites)
     parts = []
-    for outlet, cited in seen.items():
-        name = kb.sources[outlet].display(reply.lang)
+    for outlet, cited in by_outlet(kb, reply.facts):
+        name = outlet.display(reply.lang)
         if cited:
-            names = kb.text("name_separator", reply.lang).join(kb.sources[c].display(reply.lang) for c in cited)
+            names = kb.text("name_separator", reply.lang).join(c.display(reply.lang) for c in cited)
             parts.append(kb.text("citing", reply.lang, outlet=name, cited=names))
         else:
             parts.append(name)
@@ -78,10 +60,10 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Bl
     if not reply.answered:
         return _refusal(kb, reply, surface)
     blocks: list[Block] = []
-    if reply.intent == "help":
-        starters = MAIN_TOPICS[:3]
+    if reply.intent == HELP:
+        starters = kb.main_topics[:3]
         blocks.append(Block(kb.text("help_text", lang, options=_options(kb, starters, lang))))
-    elif reply.intent == "sources":
+    elif reply.intent == SOURCES:
         blocks.append(Block(kb.text("sources_intro", lang)))
         for sid in sorted({c.outlet for f in kb.facts.values() for c in f.sources} |
                           {c.cites for f in kb.facts.values() for c in f.sources if c.cites}):
@@ -106,7 +88,7 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Bl
         blocks.append(Block(kb.text("as_of_point", lang, date=format_date(kb, reply.point_in_time, lang)), "i"))
     if reply.as_of:
         blocks.append(Block(kb.text("as_of", lang, date=format_date(kb, reply.as_of, lang)), "i"))
-    if reply.stale_days:
+    if reply.stale_days and reply.as_of:  # stale_days is only set when the reply has a newest fact
         blocks.append(Block(kb.text("stale", lang, date=format_date(kb, reply.as_of, lang), days=reply.stale_days), "i"))
     if reply.alternatives:
         blocks.append(Block(kb.text("did_you_mean", lang, options=_options(kb, reply.alternatives, lang))))
@@ -122,7 +104,7 @@ def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(kb.text(key, lang, names=names))]
     first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
-    topics = [i for i in MAIN_TOPICS if i in kb.intents]
+    topics = list(kb.main_topics)
     return [
         Block(first, "b"),
         Block(kb.text("refusal_scope", lang)),
@@ -138,7 +120,7 @@ def to_html(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> str:
         if block.style:
             text = f"<{block.style}>{text}</{block.style}>"
         lines.append(f"• {text}" if block.bullet else text)
-    return _fit("\n\n".join(_join_bullets(lines)))
+    return fit_html("\n\n".join(_join_bullets(lines)))
 
 
 def to_text(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> str:
@@ -156,62 +138,6 @@ def _join_bullets(lines: list[str]) -> list[str]:
         else:
             out.append(line)
     return out
-
-
-def _fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
-    """The message within Telegram's limit (UTF-16 code units, as Telegram counts): whole trailing
-    paragraphs dropped, else whole trailing lines, else cut between tags and entities (never
-    inside one) with its open tags closed and "…" added."""
-    return text if _units(text) <= limit else _cut(text, limit)
-
-
-_MARKUP = re.compile(r"<(/?)([a-z-]+)>|&(?:[a-z]+|#[0-9]+|#x[0-9a-fA-F]+);")  # what to_html writes
-_ELLIPSIS = "…"
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _cut(text: str, limit: int) -> str:
-    """The longest prefix that fits: up to a paragraph break outside any tag when there is one,
-    else a line break, else a space, else anywhere between tags and entities."""
-    open_tags: list[str] = []
-    used = 0  # UTF-16 units of text[:i]
-    cuts: dict[str, tuple[int, tuple[str, ...]]] = {}
-    pos = 0
-    for token in [*_MARKUP.finditer(text), None]:
-        end = token.start() if token else len(text)
-        closing = sum(len(t) + 3 for t in open_tags)
-        for i in range(pos, end + 1):
-            if used > limit:
-                break
-            if i and not open_tags and text.startswith("\n\n", i):
-                cuts["paragraph"] = (i, ())
-            elif i and not open_tags and text.startswith("\n", i):
-                cuts["line"] = (i, ())
-            if used + closing + len(_ELLIPSIS) <= limit:
-                if i and text.startswith(" ", i):
-                    cuts["space"] = (i, tuple(open_tags))
-                cuts["any"] = (i, tuple(open_tags))
-            if i < end:
-                used += 2 if ord(text[i]) > 0xFFFF else 1
-        else:
-            if token is not None:
-                used += len(token.group(0))
-                if token.group(2):
-                    if token.group(1):
-                        open_tags.pop()
-                    else:
-                        open_tags.append(token.group(2))
-                pos = token.end()
-                continue
-        break
-    for kind in ("paragraph", "line"):
-        if kind in cuts:
-            return text[: cuts[kind][0]]
-    at, tags = cuts.get("space") or cuts.get("any") or (0, ())
-    return text[:at] + _ELLIPSIS + "".join(f"</{t}>" for t in reversed(tags))
 
 
 def to_json(kb: KnowledgeBase, reply: Reply, explain: bool = False) -> dict[str, Any]:
@@ -254,31 +180,25 @@ EXPLAIN_QUESTION_CHARS = 300  # a long message is shown by its start: /why must 
 
 
 def explain_text(kb: KnowledgeBase, reply: Reply) -> str:
-    """The explanation as plain lines (CLI --explain and Telegram /why), within Telegram's limit."""
-    e = explanation(reply)
+    """The explanation as plain lines in the reply's language (CLI --explain and Telegram /why),
+    within Telegram's limit."""
+    e, lang = explanation(reply), reply.lang
+
+    def names(found: list[str]) -> str:
+        return shorten(", ".join(dict.fromkeys(found)), EXPLAIN_QUESTION_CHARS) or "-"
+
+    intent = reply.intent or kb.text("explain_no_intent", lang)
     lines = [
-        kb.text("explain_title", reply.lang),
-        f"question (normalised): {_shorten(e['normalized'], EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"names recognised: {_shorten(', '.join(dict.fromkeys(e['names_recognised'])), EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"out-of-scope names: {_shorten(', '.join(dict.fromkeys(e['out_of_scope_names'])), EXPLAIN_QUESTION_CHARS) or '-'}",
-        f"decision: {e['decision']} -> {reply.intent or 'no intent'} (confidence {reply.confidence:.2f})",
-        f"out-of-scope examples score: {e['out_of_scope_examples_score']:.2f}",
-        "closest examples:",
+        kb.text("explain_title", lang),
+        kb.text("explain_question", lang, text=shorten(e["normalized"], EXPLAIN_QUESTION_CHARS) or "-"),
+        kb.text("explain_names", lang, names=names(e["names_recognised"])),
+        kb.text("explain_unknown_names", lang, names=names(e["out_of_scope_names"])),
+        kb.text("explain_decision", lang, reason=e["decision"], intent=intent, confidence=f"{reply.confidence:.2f}"),
+        kb.text("explain_negative_score", lang, score=f"{e['out_of_scope_examples_score']:.2f}"),
+        kb.text("explain_closest", lang),
         *[f"  {c['score']:.2f}  {c['intent']}: {c['example']}" for c in e["closest_examples"]],
-        "intent scores:",
+        kb.text("explain_scores", lang),
         *[f"  {s['score']:.2f}  {s['intent']}" for s in e["intent_scores"]],
-        f"facts used: {', '.join(e['facts_used']) or '-'}",
+        kb.text("explain_facts", lang, facts=", ".join(e["facts_used"]) or "-"),
     ]
-    return _shorten("\n".join(lines), TELEGRAM_LIMIT)
-
-
-def _shorten(text: str, limit: int) -> str:
-    """`text`, or its start and "…" when longer than `limit` UTF-16 code units (plain text only)."""
-    if _units(text) <= limit:
-        return text
-    used = 0
-    for i, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit - len(_ELLIPSIS):
-            return text[:i] + _ELLIPSIS
-    return text
+    return shorten("\n".join(lines), TELEGRAM_LIMIT)

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from .knowledge import KnowledgeBase
 from .normalize import normalize
-from .store import Asked
+from .store import Asked, refusal_rate
 
 SIMILARITY = 75.0  # token_set_ratio at which two refused questions count as the same question
 LOW_CONFIDENCE = 0.65  # answered below this confidence: worth a curator's look
@@ -61,7 +61,7 @@ class LanguageLine:
 
     @property
     def refusal_rate(self) -> float:
-        return self.refused / self.questions if self.questions else 0.0
+        return refusal_rate(self.questions, self.refused)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Report:
 
     @property
     def refusal_rate(self) -> float:
-        return self.refused / self.questions if self.questions else 0.0
+        return refusal_rate(self.questions, self.refused)
 
 
 def cluster(texts: list[str], threshold: float = SIMILARITY) -> list[list[str]]:
@@ -108,34 +108,35 @@ def build(rows: list[Asked], since: date | None = None, low: float = LOW_CONFIDE
     groups = []
     for members in cluster([r.text for r in refused], similarity)[:top]:
         distinct = list(dict.fromkeys(members))
-        langs = sorted({lang for t in distinct for lang in lang_of[t]})
-        groups.append(Group(members[0], len(members), tuple(langs), tuple(distinct[1:6])))
-    low_rows = Counter((r.text, r.intent, r.lang) for r in rows if r.answered and r.confidence < low)
-    best = {}
-    for r in rows:
-        if r.answered and r.confidence < low:
-            best[(r.text, r.intent, r.lang)] = min(r.confidence, best.get((r.text, r.intent, r.lang), 1.0))
+        group_langs = tuple(sorted({lang for t in distinct for lang in lang_of[t]}))
+        groups.append(Group(members[0], len(members), group_langs, tuple(distinct[1:6])))
+    answered = [(r, r.intent) for r in rows if r.intent is not None]
+    low_rows = Counter((r.text, intent, r.lang) for r, intent in answered if r.confidence < low)
+    best: dict[tuple[str, str, str], float] = {}
+    for r, intent in answered:
+        if r.confidence < low:
+            best[(r.text, intent, r.lang)] = min(r.confidence, best.get((r.text, intent, r.lang), 1.0))
     lows = sorted((LowConfidence(t, i, best[(t, i, lang)], lang, n) for (t, i, lang), n in low_rows.items()),
                   key=lambda x: (-x.count, x.confidence, x.text))[:top]
     votes: dict[str, int] = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
-    for r in rows:
-        if r.answered and r.not_useful:
-            votes[r.intent] += r.not_useful
-            if r.text not in examples[r.intent]:
-                examples[r.intent].append(r.text)
+    for r, intent in answered:
+        if r.not_useful:
+            votes[intent] += r.not_useful
+            if r.text not in examples[intent]:
+                examples[intent].append(r.text)
     bad = tuple(NotUseful(i, n, tuple(examples[i][:5])) for i, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])))
-    langs = []
+    by_language: list[LanguageLine] = []
     for lang in sorted({r.lang for r in rows}):
         mine = [r for r in rows if r.lang == lang]
-        langs.append(LanguageLine(lang, len(mine), sum(not r.answered for r in mine), sum(r.not_useful for r in mine)))
-    intents = Counter(r.intent for r in rows if r.answered)
+        by_language.append(LanguageLine(lang, len(mine), sum(not r.answered for r in mine), sum(r.not_useful for r in mine)))
+    intents = Counter(intent for _, intent in answered)
     return Report(
         since=since, questions=len(rows), refused=len(refused),
         useful=sum(r.useful for r in rows), not_useful=sum(r.not_useful for r in rows),
         top_intents=tuple(sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))[:top]),
         refused_groups=tuple(groups), low_confidence=tuple(lows), not_useful_answers=bad,
-        by_language=tuple(langs), low_confidence_below=low,
+        by_language=tuple(by_language), low_confidence_below=low,
     )
 
 
@@ -172,12 +173,12 @@ def to_csv(report: Report) -> str:
         w.writerow(("top_intent", intent, intent, "", n, ""))
     for g in report.refused_groups:
         w.writerow(("refused_group", g.text, "", " ".join(g.langs), g.count, " | ".join(g.variants)))
-    for x in report.low_confidence:
-        w.writerow(("low_confidence", x.text, x.intent, x.lang, x.count, f"{x.confidence:.3f}"))
-    for x in report.not_useful_answers:
-        w.writerow(("not_useful", x.intent, x.intent, "", x.votes, " | ".join(x.questions)))
-    for x in report.by_language:
-        w.writerow(("language", x.lang, "", x.lang, x.questions, f"{x.refusal_rate:.4f}"))
+    for low in report.low_confidence:
+        w.writerow(("low_confidence", low.text, low.intent, low.lang, low.count, f"{low.confidence:.3f}"))
+    for bad in report.not_useful_answers:
+        w.writerow(("not_useful", bad.intent, bad.intent, "", bad.votes, " | ".join(bad.questions)))
+    for line in report.by_language:
+        w.writerow(("language", line.lang, "", line.lang, line.questions, f"{line.refusal_rate:.4f}"))
     return out.getvalue()
 
 
@@ -204,7 +205,8 @@ def to_markdown(report: Report) -> str:
     table("Most asked intents", ("intent", "questions"), list(report.top_intents), "None yet.")
     table("Refused questions, grouped by similarity", ("question", "times", "languages", "other wordings"),
           [(g.text, g.count, ", ".join(g.langs), "; ".join(g.variants)) for g in report.refused_groups], "None.")
-    table(f"Low-confidence matches (below {report.low_confidence_below:.2f})", ("question", "intent", "confidence", "lang", "times"),
+    table(f"Low-confidence matches (below {report.low_confidence_below:.2f})",
+          ("question", "intent", "confidence", "lang", "times"),
           [(x.text, x.intent, f"{x.confidence:.2f}", x.lang, x.count) for x in report.low_confidence], "None.")
     table("Answers marked not useful", ("intent", "votes", "questions"),
           [(x.intent, x.votes, "; ".join(x.questions)) for x in report.not_useful_answers], "None.")

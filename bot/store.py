@@ -2,11 +2,10 @@
 
 An adapter, not part of the answering core: nothing in bot/answer.py knows it exists.
 
-- Questions and feedback are *queued* and written by one background thread in batches, so
-  recording never blocks or slows an answer. The writer wakes once per batch (its first record,
-  then a full batch or `flush_seconds`), not once per record: a wake-up per question would cost
-  the event loop a thread switch per answer. The database runs in WAL mode: a crash loses at
-  most the batch being written, never the file. A full disk, a read-only file or a database
+- Questions and feedback are *queued* and written in batches by a `BackgroundWriter` thread, so
+  recording never blocks or slows an answer; a batch is written when full or `flush_seconds`
+  after its first record. The database runs in WAL mode: a crash loses at most the batch being
+  written, never the file. A full disk, a read-only file or a database
   locked by someone else makes that batch "not recorded" (a warning in the log), nothing more.
 - No Telegram user id or name is stored in clear: a keyed hash (HMAC-SHA256 with
   FACTBOT_HASH_KEY) stands in for the user where per-user counting is needed. /follow needs
@@ -22,15 +21,15 @@ import hashlib
 import hmac
 import logging
 import os
-import queue
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from .background_writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +115,11 @@ class FeedbackRecord:
     at: str
 
 
+def refusal_rate(questions: int, refused: int) -> float:
+    """The share of questions refused (no intent); 0.0 when there were none."""
+    return refused / questions if questions else 0.0
+
+
 @dataclass(frozen=True)
 class Stats:
     questions: int
@@ -124,7 +128,7 @@ class Stats:
 
     @property
     def refusal_rate(self) -> float:
-        return self.refused / self.questions if self.questions else 0.0
+        return refusal_rate(self.questions, self.refused)
 
 
 @dataclass(frozen=True)
@@ -217,15 +221,13 @@ class Store:
         self.path = Path(path)
         self._key = key
         self.retention_days = retention_days
-        self.batch_size = batch_size
-        self.flush_seconds = flush_seconds
         self.busy_seconds = busy_seconds
         self.clock = clock
         self.not_recorded = 0  # events lost to a failed write or a full queue
-        self._queue: queue.Queue = queue.Queue(max_queue)
-        self._full = threading.Event()  # a batch is waiting (or the store is closing): write it now
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self._writer: BackgroundWriter[QuestionRecord | FeedbackRecord] = BackgroundWriter(
+            "factbot-store", self._write_batch, max_batch=batch_size, linger=flush_seconds, max_queue=max_queue,
+            idle=self._purge_wait)
+        self._con: sqlite3.Connection | None = None  # the writer thread's own connection
         self._last_purge = 0.0
         with closing(self._connect()) as con:  # create and migrate now: a broken file is reported at start
             con.execute("PRAGMA journal_mode=WAL")
@@ -262,92 +264,51 @@ class Store:
         return self._put(FeedbackRecord(question_id, self.user_hash(user_id), useful, now_iso(self.clock)))
 
     def _put(self, record: QuestionRecord | FeedbackRecord) -> bool:
-        if self._closed:
+        if self._writer.closed:
             return False
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if not self._writer.put(record):
             self.not_recorded += 1
             log.warning("not recorded: the write queue is full (the database is too slow or stuck)")
             return False
-        # Counted with the record the writer already took and waits on: qsize() leaves it out,
-        # so a batch filled while the writer waited was never "full" and waited flush_seconds.
-        if self._queue.unfinished_tasks >= self.batch_size:
-            self._full.set()
         return True
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._writer, name="factbot-store", daemon=True)
-            self._thread.start()
+        self._writer.start()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far was written (or failed); True if it was in time."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
+        return self._writer.flush(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop the writer."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._thread is not None:
-            self._queue.put(None)
-            self._full.set()
-            self._thread.join(timeout)
+        if self._writer.close(timeout) and self._con is not None:
+            self._con.close()
+            self._con = None
 
-    def _writer(self) -> None:
-        con: sqlite3.Connection | None = None
-        while True:
-            try:
-                first = self._queue.get(timeout=self._purge_wait())
-            except queue.Empty:
-                first = ...
-            batch = [] if first is ... else [first]
-            if batch and batch[-1] is not None:
-                # the rest of the batch: wait until it is full or flush_seconds passed (no wake-up per record)
-                self._full.wait(self.flush_seconds)
-                self._full.clear()
-                while batch[-1] is not None and len(batch) < self.batch_size:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-            stop = bool(batch) and batch[-1] is None
-            records = [r for r in batch if r is not None]
-            try:
-                if con is None:
-                    con = self._connect()
-                if self.clock() - self._last_purge >= DAY_SECONDS:
-                    self._last_purge = self.clock()
-                    self._purge(con)
-                if records:
-                    self._write(con, records)
-            except sqlite3.Error as exc:
-                self.not_recorded += len(records)
-                log.warning("not recorded: %d question/feedback events (%s: %s)", len(records), type(exc).__name__, exc)
-                if con is not None:
-                    con.close()
-                    con = None
-            except Exception:  # never let the writer die: the next batch gets a fresh start
-                self.not_recorded += len(records)
-                log.exception("not recorded: %d events", len(records))
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if stop:
-                break
-        if con is not None:
-            con.close()
+    def _write_batch(self, records: list[QuestionRecord | FeedbackRecord]) -> None:
+        """On the writer thread: purge once a day, write `records` in one transaction."""
+        try:
+            if self._con is None:
+                self._con = self._connect()
+            if self.clock() - self._last_purge >= DAY_SECONDS:
+                self._last_purge = self.clock()
+                self._purge(self._con)
+            if records:
+                self._write(self._con, records)
+        except sqlite3.Error as exc:
+            self.not_recorded += len(records)
+            log.warning("not recorded: %d question/feedback events (%s: %s)", len(records), type(exc).__name__, exc)
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+        except Exception:  # the next batch gets a fresh start
+            self.not_recorded += len(records)
+            log.exception("not recorded: %d events", len(records))
 
     def _purge_wait(self) -> float:
         return max(0.05, min(60.0, DAY_SECONDS - (self.clock() - self._last_purge)))
 
-    def _write(self, con: sqlite3.Connection, records: list) -> None:
+    def _write(self, con: sqlite3.Connection, records: list[QuestionRecord | FeedbackRecord]) -> None:
         con.execute("BEGIN IMMEDIATE")
         try:
             for r in records:

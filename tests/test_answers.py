@@ -8,7 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.answer import answer, answer_intent, context_of
-from bot.render import TELEGRAM_LIMIT, to_html, to_json, to_text
+from bot.attribution import Credit, reporters
+from bot.message_length import chunks, fit_html, shorten, telegram_length
+from bot.render import TELEGRAM_LIMIT, explain_text, to_html, to_json, to_text
 
 from .conftest import TODAY
 
@@ -169,3 +171,32 @@ def _assert_valid_telegram_html(text: str) -> None:
     parser.close()
     assert not parser.stack
     assert "<" not in text.replace("<b>", "").replace("</b>", "").replace("<i>", "").replace("</i>", "")
+
+
+def test_telegram_length_counts_utf16_units_as_telegram_does():
+    assert telegram_length("homs") == 4
+    assert telegram_length("😀") == 2 and len("😀") == 1
+    emoji = "😀" * 3000  # 3000 code points, 6000 units: over the limit though len() says it fits
+    assert telegram_length(shorten(emoji)) <= TELEGRAM_LIMIT and shorten(emoji).endswith("…")
+    assert all(telegram_length(c) <= TELEGRAM_LIMIT for c in chunks([emoji, "a", emoji]))
+    assert telegram_length(fit_html(f"<b>{emoji}</b>")) <= TELEGRAM_LIMIT
+
+
+def test_a_fact_is_credited_to_its_original_reporter_its_sources_list_to_everyone(kb):
+    fact = kb.facts["assad_in_moscow_asylum"]  # TASS and RIA Novosti, each citing a Kremlin source
+    assert reporters(kb, [fact], "en", Credit.ORIGINAL) == ("TASS", "RIA Novosti")
+    cited = reporters(kb, [fact], "en", Credit.CITED)
+    everyone = reporters(kb, [fact], "en", Credit.EVERYONE)
+    assert "TASS" not in cited and set(cited) < set(everyone) and {"TASS", "RIA Novosti"} < set(everyone)
+
+
+def test_the_reply_carries_the_question_in_canonical_form(kb):
+    assert ask(kb, "Where is Assad??").canonical == ask(kb, "where is assad").canonical == kb.matcher.canonical("where is assad")
+    assert "canonical" not in to_json(kb, ask(kb, "where is assad"), explain=True)
+
+
+def test_why_speaks_the_language_of_the_reply(kb):
+    english = explain_text(kb, ask(kb, "where is assad"))
+    russian = explain_text(kb, ask(kb, "где Асад?"))
+    assert "closest examples:" in english and "facts used:" in english
+    assert "ближайшие примеры:" in russian and "closest examples" not in russian and "facts used" not in russian

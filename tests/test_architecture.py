@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 
 # The answering core, lowest layer first. A module may import only from layers below it.
-LAYERS = ("model", "normalize", "matcher", "knowledge", "answer", "render")
+LAYERS = ("model", "normalize", "language", "matching", "knowledge", "attribution", "answer", "render")
 # Leaf helpers the core may use; they import nothing from bot but model.
-HELPERS = ("yamlsource", "words")
+HELPERS = ("yamlsource", "words", "script", "message_length")
 SURFACES = ("telegram", "bot.tg", "bot.cli")
 TELEGRAM = ("telegram", "bot.tg")
 # The command line starts every surface: `python -m bot run` starts the Telegram bot (importing
@@ -232,7 +232,7 @@ def test_only_config_reads_the_environment():
     assert "environ" in _code_names(BOT / "config.py")  # the check looks at the right thing
 
 
-@pytest.mark.parametrize("module", ["store", "report", "changes"])
+@pytest.mark.parametrize("module", ["store", "background_writer", "report", "changes"])
 def test_storage_and_curator_tools_know_nothing_of_telegram(module):
     bad = sorted(n for n in bot_imports(module) if is_surface(n))
     assert not bad, f"bot/{module} imports {bad}; storage and reports are used by the CLI too"

@@ -264,7 +264,8 @@ def test_validate_on_broken_data_lists_file_line_errors(tmp_path, old, new, mark
     end = text.index("\n  - id: ", start + 1)
     assert text[start:end].count(old) == 1
     facts.write_text(text[:start] + text[start:end].replace(old, new) + text[end:], encoding="utf-8")
-    line = next(n for n, l in enumerate(facts.read_text(encoding="utf-8").splitlines(), 1) if marker in l)
+    line = next(n for n, text_line in enumerate(facts.read_text(encoding="utf-8").splitlines(), 1)
+                if marker in text_line)
 
     result = bot("--data", str(data), "validate")
     assert result.returncode == 1

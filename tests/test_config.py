@@ -33,6 +33,8 @@ def test_every_field_is_declared_once_as_an_option():
     assert set(attrs) == {f.name for f in dataclasses.fields(Settings)} - {"origin", "config_file"}
     for option in OPTIONS:  # the default as written in an env file is the dataclass default
         assert option.parse(option.name, option.default) == getattr(Settings(), option.attr), option.name
+    shown = {f.name for f in dataclasses.fields(Settings) if f.repr}
+    assert {o.attr for o in OPTIONS if o.secret}.isdisjoint(shown), "a secret never appears in repr(settings)"
 
 
 def test_values_are_read_and_normalised():
@@ -50,7 +52,8 @@ def test_values_are_read_and_normalised():
     assert settings.origin["FACTBOT_HEALTH_PORT"] == "env" and settings.origin["FACTBOT_STALE_DAYS"] == "default"
 
 
-@pytest.mark.parametrize("value,expected", [("true", True), ("On", True), ("1", True), ("no", False), ("OFF", False), ("0", False)])
+@pytest.mark.parametrize("value,expected", [("true", True), ("On", True), ("1", True),
+                                            ("no", False), ("OFF", False), ("0", False)])
 def test_booleans_accept_the_usual_spellings(value, expected):
     assert Settings.from_env({"FACTBOT_DROP_PENDING_UPDATES": value}).drop_pending_updates is expected
 
@@ -61,7 +64,8 @@ WEBHOOK = {"FACTBOT_WEBHOOK_URL": "https://bot.example.org/hook", "FACTBOT_WEBHO
 @pytest.mark.parametrize("env,setting,hint", [
     ({"FACTBOT_WEBHOOK_URL": "http://bot.example.org/hook", "FACTBOT_WEBHOOK_SECRET": SECRET}, "FACTBOT_WEBHOOK_URL", "https"),
     ({"FACTBOT_WEBHOOK_URL": "bot.example.org/hook", "FACTBOT_WEBHOOK_SECRET": SECRET}, "FACTBOT_WEBHOOK_URL", "https"),
-    ({"FACTBOT_WEBHOOK_URL": "https://bot.example.org:8080/hook", "FACTBOT_WEBHOOK_SECRET": SECRET}, "FACTBOT_WEBHOOK_URL", "8443"),
+    ({"FACTBOT_WEBHOOK_URL": "https://bot.example.org:8080/hook", "FACTBOT_WEBHOOK_SECRET": SECRET},
+     "FACTBOT_WEBHOOK_URL", "8443"),
     ({"FACTBOT_WEBHOOK_URL": "https://bot.example.org/hook"}, "FACTBOT_WEBHOOK_SECRET", "must be set"),
     ({**WEBHOOK, "FACTBOT_WEBHOOK_SECRET": "has spaces in it"}, "FACTBOT_WEBHOOK_SECRET", "letters, digits"),
     ({"FACTBOT_WEBHOOK_PORT": "0"}, "FACTBOT_WEBHOOK_PORT", "1-65535"),
@@ -156,7 +160,8 @@ def test_an_empty_environment_value_falls_back_to_the_file(tmp_path):
     ("FACTBOT_HEALTH_PORT=abc\n", r"^FACTBOT_HEALTH_PORT must be a TCP port.*\(in .*factbot.env:1\)$"),
     ("# ok\nFACTBOT_HEALTH_PORT 9100\n", r"^FACTBOT_CONFIG_FILE .*factbot.env:2: expected KEY=VALUE"),
     ("FACTBOT_HELTH_PORT=9100\n", r"^FACTBOT_CONFIG_FILE .*factbot.env:1: FACTBOT_HELTH_PORT is not a factbot setting"),
-    ("FACTBOT_CONFIG_FILE=/etc/other.env\n", r"^FACTBOT_CONFIG_FILE .*:1: FACTBOT_CONFIG_FILE can only be set in the environment"),
+    ("FACTBOT_CONFIG_FILE=/etc/other.env\n",
+     r"^FACTBOT_CONFIG_FILE .*:1: FACTBOT_CONFIG_FILE can only be set in the environment"),
 ])
 def test_a_wrong_file_names_the_file_line_and_setting(tmp_path, text, expected):
     path = write(tmp_path, text)
@@ -189,7 +194,8 @@ def test_config_command_prints_every_setting_with_its_source_and_masks_secrets(t
     assert set(lines) == {o.name for o in OPTIONS}, "one line per setting"
     assert lines["TELEGRAM_BOT_TOKEN"].split("#")[-1].strip() == "env" and "masked" in lines["TELEGRAM_BOT_TOKEN"]
     assert "masked" in lines["FACTBOT_WEBHOOK_SECRET"] and lines["FACTBOT_WEBHOOK_SECRET"].endswith("# file")
-    assert lines["FACTBOT_HEALTH_PORT"].startswith("FACTBOT_HEALTH_PORT=9100 ") and lines["FACTBOT_HEALTH_PORT"].endswith("# file")
+    health = lines["FACTBOT_HEALTH_PORT"]
+    assert health.startswith("FACTBOT_HEALTH_PORT=9100 ") and health.endswith("# file")
     assert lines["FACTBOT_LOG_FORMAT"].startswith("FACTBOT_LOG_FORMAT=json ") and lines["FACTBOT_LOG_FORMAT"].endswith("# env")
     assert lines["FACTBOT_STALE_DAYS"].startswith("FACTBOT_STALE_DAYS=30 ") and lines["FACTBOT_STALE_DAYS"].endswith("# default")
     assert f"# config file: {path}" in out

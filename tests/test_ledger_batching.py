@@ -90,7 +90,7 @@ async def test_a_batch_is_committed_before_the_getupdates_that_confirms_it(tmp_p
         for wave in range(WAVES):
             pushed += push_wave(api, wave * WAVE)
             last = pushed[-1]["update_id"]
-            await api.wait_for(lambda _: api.confirmed > last, timeout=10)
+            await api.wait_for(lambda _, last=last: api.confirmed > last, timeout=10)
         await api.wait_for(lambda _: len(api.of("sendMessage")) >= len(pushed), timeout=30)
     finally:
         await application.updater.stop()  # its last getUpdates confirms what it fetched: checked too

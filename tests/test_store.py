@@ -219,7 +219,8 @@ def test_read_questions_filters_by_day_and_explains_a_missing_file(store, db, tm
 def test_db_path_setting_defaults_to_the_state_dir(tmp_path):
     assert Settings().db_path() is None
     assert Settings(state_dir=tmp_path).db_path() == tmp_path / "factbot.sqlite3"
-    assert Settings.from_env({"FACTBOT_DB": str(tmp_path / "x.db"), "FACTBOT_STATE_DIR": str(tmp_path)}).db_path() == tmp_path / "x.db"
+    both = Settings.from_env({"FACTBOT_DB": str(tmp_path / "x.db"), "FACTBOT_STATE_DIR": str(tmp_path)})
+    assert both.db_path() == tmp_path / "x.db"
     settings = Settings.from_env({"FACTBOT_RETENTION_DAYS": "30", "FACTBOT_FEEDBACK_IN_GROUPS": "yes",
                                   "FACTBOT_HASH_KEY": "s3cret"})
     assert (settings.retention_days, settings.feedback_in_groups, settings.hash_key) == (30, True, "s3cret")

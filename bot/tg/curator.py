@@ -22,7 +22,8 @@ from telegram.ext import Application, ContextTypes
 
 from ..changes import FactChange, changes
 from ..knowledge import KnowledgeBase, KnowledgeError, load
-from ..render import TELEGRAM_LIMIT
+from ..message_length import TELEGRAM_LIMIT, shorten
+from ..model import is_topic
 from .context import lang, who
 from .handlers import STATE_KEY, BotState, state
 from .keyboards import feedback_of
@@ -199,7 +200,7 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(st.kb.text("tg_follow_unavailable", language))
         return None
     if topic != ALL and topic not in st.kb.intents:
-        ids = ", ".join(i for i in st.kb.intents if i != "help")
+        ids = ", ".join(i for i in st.kb.intents if is_topic(i))
         await message.reply_text(st.kb.text("tg_follow_unknown", language, topic=topic, topics=ids))
         return None
     await asyncio.to_thread(st.store.follow, chat.id, topic, language)
@@ -315,4 +316,4 @@ async def notify_followers(application: Application, kb: KnowledgeBase,
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
+    return shorten(text, TELEGRAM_LIMIT)

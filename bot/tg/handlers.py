@@ -229,7 +229,9 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     if not addressed.question:
         await message.reply_text(kb.text("tg_ask_usage", language), do_quote=True)
         return None
-    canonical = kb.matcher.canonical(addressed.question)
+    reply = answer(kb, addressed.question, language, context=st.memory.context(chat.id, asker),
+                   stale_days=st.settings.stale_days)
+    canonical = reply.canonical
     earlier_answer = st.memory.replies.get((chat.id, message.message_id)) if edited else None
     if where == GROUP and earlier_answer is None and canonical:
         earlier = st.memory.answered.get((chat.id, canonical))
@@ -237,10 +239,8 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
             pointer = ReplyParameters(earlier, allow_sending_without_reply=True)
             await message.reply_text(kb.text("tg_repeat_pointer", language), reply_parameters=pointer)
             return None
-    reply = answer(kb, addressed.question, language, context=st.memory.context(chat.id, asker),
-                   stale_days=st.settings.stale_days)
     html, markup = rendered(kb, reply, where)
-    question_id = record_question(st, chat, asker, reply, canonical)
+    question_id = record_question(st, chat, asker, reply)
     if question_id and feedback_wanted(st.settings, reply, where):
         markup = with_feedback(kb, markup, question_id, reply.lang)
     if earlier_answer is not None:
@@ -255,14 +255,14 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     return reply
 
 
-def record_question(st: BotState, chat: Chat, asker: int, reply: Reply, canonical: str) -> str | None:
+def record_question(st: BotState, chat: Chat, asker: int, reply: Reply) -> str | None:
     """Queue the question for the store; its id (for the feedback buttons), or None when nothing
     is recorded. Never raises: recording must not cost an answer."""
     if st.store is None:
         return None
     try:
         question_id = st.store.new_question_id()
-        record = QuestionRecord(question_id, now_iso(), chat.type, reply.lang, canonical or reply.match.normalized,
+        record = QuestionRecord(question_id, now_iso(), chat.type, reply.lang, reply.canonical or reply.match.normalized,
                                 reply.intent, round(reply.confidence, 4), tuple(reply.alternatives),
                                 st.store.user_hash(asker))
         return question_id if st.store.record_question(record) else None

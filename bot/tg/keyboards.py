@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..answer import MAIN_TOPICS, SPECIAL_INTENTS
 from ..knowledge import KnowledgeBase
-from ..model import Reply
+from ..model import SPECIAL_INTENTS, Reply, is_topic
 
 ANSWER_PREFIX = "a:"
 FEEDBACK_PREFIX = "f:"  # "f:<question id>:1" useful, "f:<question id>:0" not useful
@@ -41,11 +40,11 @@ def lang_of(data: str | None) -> str | None:
 
 
 def main_topics(kb: KnowledgeBase) -> list[str]:
-    return [i for i in MAIN_TOPICS if i in kb.intents]
+    return list(kb.main_topics)
 
 
 def all_topics(kb: KnowledgeBase) -> list[str]:
-    return [i for i in kb.intents if i != "help"]
+    return [i for i in kb.intents if is_topic(i)]
 
 
 def topics_keyboard(kb: KnowledgeBase, intents: list[str], lang: str) -> InlineKeyboardMarkup | None:

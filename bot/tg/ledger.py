@@ -28,11 +28,11 @@ confirmed) would be answered twice. Hence:
 
 The ledger is an SQLite file (`updates.sqlite3` in FACTBOT_STATE_DIR) in WAL mode with every
 commit synced to disk; without a state dir it is an in-memory SQLite database: a second delivery
-is still recognised, but a restart forgets everything. One worker thread does all the writing,
-so that disk syncs never hold up the event loop, and commits what queued up meanwhile together
-(group commit): under load, many updates share one sync. An update is kept whole only until it is
-handled, with people's names blanked (nothing needs them); after that only its id and times, for
-KEEP_HANDLED_SECONDS (Telegram re-sends an unconfirmed update for at most a day).
+is still recognised, but a restart forgets everything. One worker thread (a `BackgroundWriter`)
+does all the writing, so that disk syncs never hold up the event loop, and commits what queued up
+meanwhile together (group commit): under load, many updates share one sync. An update is kept
+whole only until it is handled, with people's names blanked (nothing needs them); after that only
+its id and times, for KEEP_HANDLED_SECONDS (Telegram re-sends an unconfirmed update for at most a day).
 
 What this cannot do: tell whether an answer was sent when the bot is killed after Telegram
 executed the sendMessage and before the ledger recorded the update as handled (a few
@@ -47,7 +47,6 @@ import contextlib
 import functools
 import json
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -62,6 +61,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest
 
+from ..background_writer import BackgroundWriter
 from .wrapped_request import WrappedRequest
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ PRAGMA user_version = 1;
 """
 
 T = TypeVar("T")
+# a blocking call queued for the worker: the call, its arguments, the future of its result, that future's loop
+Job = tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any], asyncio.AbstractEventLoop]
 
 
 class LedgerError(Exception):
@@ -112,8 +114,7 @@ class Ledger:
         self._in_tx = False
         self._since_prune = 0
         self.commits = 0  # transactions the worker committed, each one group of calls
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._worker: BackgroundWriter[Job] = BackgroundWriter("factbot-ledger", self._commit_group, max_batch=MAX_GROUP)
         self._con = sqlite3.connect(str(path) if path else ":memory:", timeout=5.0, isolation_level=None,
                                     check_same_thread=False)
         if path is not None:
@@ -215,10 +216,7 @@ class Ledger:
 
     def close(self) -> None:
         """Finish the queued calls, then close the database."""
-        if self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join()
-            self._worker = None
+        self._worker.close()
         with self._lock:
             self._con.close()
 
@@ -231,43 +229,28 @@ class Ledger:
         """Queue one of the blocking calls for the worker thread; the future of its result, set
         once committed. Futures are set in the order the calls were queued."""
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="factbot-ledger", daemon=True)
-            self._worker.start()
-        self._jobs.put((call, args, future, loop))
+        future: asyncio.Future[T] = loop.create_future()
+        self._worker.start()
+        if not self._worker.put((call, args, future, loop)):
+            future.set_exception(LedgerError("the update ledger is closed"))
         return future
 
-    def _work(self) -> None:
-        """The worker: take every call queued, run them in one transaction, commit, report."""
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            group = [job]
-            while len(group) < MAX_GROUP:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    self._jobs.put(None)  # stop after this group
-                    break
-                group.append(job)
-            outcomes: list[tuple[bool, Any]] = []
-            try:
-                with self._transaction():
-                    for call, args, _, _ in group:
-                        try:
-                            outcomes.append((True, call(*args)))
-                        except Exception as exc:  # noqa: BLE001 - reported to its caller
-                            outcomes.append((False, exc))
-                self.commits += 1
-            except Exception as exc:  # noqa: BLE001 - the commit failed: every call in the group did
-                outcomes = [(False, exc)] * len(group)
-            for (_, _, future, loop), (ok, value) in zip(group, outcomes):
-                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-                    loop.call_soon_threadsafe(_settle, future, ok, value)
+    def _commit_group(self, group: list[Job]) -> None:
+        """On the worker thread: run the calls queued together in one transaction, commit, report."""
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self._transaction():
+                for call, args, _, _ in group:
+                    try:
+                        outcomes.append((True, call(*args)))
+                    except Exception as exc:  # noqa: BLE001 - reported to its caller
+                        outcomes.append((False, exc))
+            self.commits += 1
+        except Exception as exc:  # noqa: BLE001 - the commit failed: every call in the group did
+            outcomes = [(False, exc)] * len(group)
+        for (_, _, future, loop), (ok, value) in zip(group, outcomes):
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, future, ok, value)
 
 
 def _settle(future: asyncio.Future, ok: bool, value: Any) -> None:
@@ -389,7 +372,7 @@ class RecordBeforeConfirming(WrappedRequest):
             await self.inbox.recorded()
         return await super().do_request(url, method, *args, **kwargs)
 
-    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]  # PTB calls it on self and documents overriding it
         data = BaseRequest.parse_json_payload(payload)
         result = data.get("result") if isinstance(data, dict) else None
         if isinstance(result, list):

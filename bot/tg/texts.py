@@ -6,9 +6,11 @@ here needs escaping.
 
 from __future__ import annotations
 
+from ..attribution import Credit, reporters
 from ..config import Settings
 from ..knowledge import KnowledgeBase
-from ..render import TELEGRAM_LIMIT, format_date
+from ..message_length import TELEGRAM_LIMIT, chunks
+from ..render import format_date
 
 # (command, whether it is offered in groups too); descriptions live in locales/telegram.yaml
 COMMANDS = (
@@ -51,25 +53,10 @@ def timeline(kb: KnowledgeBase, lang: str, limit: int = TELEGRAM_LIMIT) -> list[
     """Every fact ordered by when it happened, with its date and source; split into messages."""
     lines = [kb.text("tg_timeline_heading", lang, date=as_of(kb, lang))]
     for fact in sorted(kb.facts.values(), key=lambda f: (f.event_date, f.reported, f.id)):
-        names: list[str] = []
-        for cite in fact.sources:
-            name = kb.sources[cite.cites or cite.outlet].display(lang)
-            if name not in names:
-                names.append(name)
+        names = reporters(kb, [fact], lang, Credit.CITED)
         lines.append(kb.text("tg_timeline_entry", lang, date=format_date(kb, fact.event_date, lang),
                              statement=fact.text(lang), sources=", ".join(names)))
-    return _chunks(lines, limit)
-
-
-def _chunks(paragraphs: list[str], limit: int) -> list[str]:
-    out: list[str] = []
-    for para in paragraphs:
-        para = para[:limit]
-        if out and len(out[-1]) + 2 + len(para) <= limit:
-            out[-1] += "\n\n" + para
-        else:
-            out.append(para)
-    return out
+    return chunks(lines, limit)
 
 
 def commands(kb: KnowledgeBase, lang: str, in_groups: bool) -> list[tuple[str, str]]:
