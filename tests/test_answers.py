@@ -200,3 +200,12 @@ def test_why_speaks_the_language_of_the_reply(kb):
     russian = explain_text(kb, ask(kb, "где Асад?"))
     assert "closest examples:" in english and "facts used:" in english
     assert "ближайшие примеры:" in russian and "closest examples" not in russian and "facts used" not in russian
+
+
+@pytest.mark.parametrize("stray", ["\u0750", "\ufb50", "\u0870"])  # Arabic Supplement, presentation form, Extended-B
+def test_an_example_with_a_stray_letter_of_another_script_is_still_answered(kb, stray):
+    """The letters pick the Arabic examples, none of which shares a word with the question;
+    its canonical form is still word for word an English example."""
+    reply = answer(kb, f"where's the president{stray}", today=TODAY)
+    assert reply.intent == "assad_whereabouts"
+    assert to_html(kb, reply)

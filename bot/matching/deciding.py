@@ -86,7 +86,9 @@ class Decider:
             return best, None, "out_of_scope_example"
         if exact:
             own = next((s.score for s in ranked if s.intent == exact), 0.0)
-            return Scored(exact, max(ranked[0].score, own)), exact, "example"
+            # `ranked` is empty when the question's letters pick a script none of whose examples
+            # shares a word with it (a stray Arabic letter on an English example)
+            return Scored(exact, max(best.score, own)), exact, "example"
         if not best.intent:
             return best, None, "low_score"  # no example shares a word with the question
         if len(canon.tokens) == 1 and not canon.concepts:
