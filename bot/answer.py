@@ -6,7 +6,6 @@ here formats text for a surface; `render` does that.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from .attribution import Credit, reporters
@@ -29,8 +28,7 @@ def answer(
 ) -> Reply:
     """Answer a free-text question, in its language (else `lang`, the user's interface language)."""
     match = kb.matcher.match(question, context)
-    reply = compose(kb, match, question_language(kb, question, lang), as_of=as_of, today=today, stale_days=stale_days)
-    return replace(reply, canonical=kb.matcher.canonical(question))
+    return compose(kb, match, question_language(kb, question, lang), as_of=as_of, today=today, stale_days=stale_days)
 
 
 def answer_intent(

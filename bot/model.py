@@ -121,6 +121,9 @@ class Match:
     reason: str  # short machine-readable reason for the decision
     extra: tuple[Match, ...] = ()  # a second question in the same message
     negative: float = 0.0  # score of the out-of-scope examples (intents/out_of_scope.yaml)
+    # the whole question in canonical form, however the conversation read it ("" for a chosen
+    # intent): the key for "the same question asked again"
+    canonical: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,11 +153,14 @@ class Reply:
     match: Match
     knowledge_as_of: date | None = None  # newest fact in the whole base (for refusals)
     point_in_time: date | None = None  # answering "as known on" this date
-    canonical: str = ""  # the question in the matcher's canonical form ("" for a chosen intent): same question, same key
 
     @property
     def answered(self) -> bool:
         return self.intent is not None
+
+    @property
+    def canonical(self) -> str:
+        return self.match.canonical
 
     @property
     def facts(self) -> tuple[Fact, ...]:

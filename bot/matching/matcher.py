@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 from ..model import Concept, Example, Intent, Match
 from ..normalize import normalize
@@ -79,7 +80,8 @@ class Matcher:
             result = bare
         elif context is not None:
             result = conversation.with_context(question, normalized, canon, result, context)
-        return conversation.with_second_question(question, result, len(canon.tokens))
+        result = conversation.with_second_question(question, result, len(canon.tokens))
+        return replace(result, canonical=canon.text)
 
     def canonical(self, question: str) -> str:
         """The canonical form of `question`: what follow-ups are read against."""
