@@ -17,6 +17,10 @@ class Labelled:
     text: str
     intent: str | None
     lang: str = "en"
+    also_ok: tuple[str, ...] = ()  # other intents whose answer is right too
+
+    def right(self, intent: str | None) -> bool:
+        return intent == self.intent or (intent is not None and intent in self.also_ok)
 
 
 @dataclass
@@ -26,6 +30,10 @@ class Report:
     in_scope_correct: int = 0
     out_of_scope: int = 0
     out_of_scope_rejected: int = 0
+    # asked back ("did you mean" buttons, no intent): in-scope ones with a right topic among
+    # the buttons, and out-of-scope ones (counted as refused: the bot states no fact)
+    in_scope_offered: int = 0
+    out_of_scope_asked_back: int = 0
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
     mistakes: list[tuple[str, str | None, str | None, float]] = field(default_factory=list)
@@ -38,6 +46,11 @@ class Report:
     @property
     def rejection_rate(self) -> float:
         return self.out_of_scope_rejected / self.out_of_scope if self.out_of_scope else 1.0
+
+    @property
+    def in_scope_lost(self) -> int:
+        """In-scope questions given neither a right answer nor a right topic to tap."""
+        return self.in_scope - self.in_scope_correct - self.in_scope_offered
 
     @property
     def accuracy(self) -> float:
@@ -57,7 +70,10 @@ def read_labelled(path: Path) -> list[Labelled]:
         intent = item["intent"]
         if intent is not None and not isinstance(intent, str):
             raise DataError(path, line_of(item, "intent"), "intent must be an intent id or null")
-        items.append(Labelled(item["text"], intent, str(item.get("lang", "en"))))
+        also = item.get("also_ok") or ()
+        if not isinstance(also, list | tuple) or not all(isinstance(a, str) for a in also):
+            raise DataError(path, line_of(item, "also_ok"), "also_ok must be a list of intent ids")
+        items.append(Labelled(item["text"], intent, str(item.get("lang", "en")), tuple(also)))
     return items
 
 
@@ -72,8 +88,9 @@ def evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
 
 def _evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
     for item in items:
-        if item.intent is not None and item.intent not in kb.intents:
-            raise ValueError(f"labelled intent '{item.intent}' is not an intent (question: {item.text!r})")
+        for iid in (item.intent, *item.also_ok):
+            if iid is not None and iid not in kb.intents:
+                raise ValueError(f"labelled intent '{iid}' is not an intent (question: {item.text!r})")
     report = Report(total=len(items))
     predicted: list[str | None] = []
     confusion: Counter = Counter()
@@ -81,13 +98,16 @@ def _evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
         match = kb.matcher.match(item.text)
         got = match.intent
         predicted.append(got)
+        asked_back = got is None and bool(match.alternatives)
         if item.intent is None:
             report.out_of_scope += 1
             report.out_of_scope_rejected += got is None
+            report.out_of_scope_asked_back += asked_back
         else:
             report.in_scope += 1
-            report.in_scope_correct += got == item.intent
-        if got != item.intent:
+            report.in_scope_correct += item.right(got)
+            report.in_scope_offered += asked_back and any(item.right(a) for a in match.alternatives)
+        if not item.right(got) and not (item.intent is None and got is None):
             confusion[(str(item.intent), str(got))] += 1
             report.mistakes.append((item.text, item.intent, got, match.confidence))
     for iid in kb.intents:
@@ -115,6 +135,9 @@ def format_report(report: Report) -> str:
             f"out of scope {r.out_of_scope_rejected}/{r.out_of_scope} rejected ({r.rejection_rate:.1%})"
             for lang, r in report.by_language.items()
         ],
+        f"asked back: {report.in_scope_offered} in scope with a right topic offered, "
+        f"{report.out_of_scope_asked_back} out of scope; in scope with neither a right answer nor a "
+        f"right topic offered: {report.in_scope_lost}/{report.in_scope}",
         "",
         f"{'intent':<20} {'n':>4} {'precision':>9} {'recall':>7}",
     ]

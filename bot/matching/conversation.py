@@ -15,6 +15,14 @@ from .options import MatchOptions
 
 # Leading words that mark a follow-up ("and damascus?", "what about assad").
 _FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|and what about|and how about|n|wbu)\b\s*")
+# Where a long message's sentences end; the question is usually the last one asked.
+_SENTENCES = re.compile(
+    r"(?<=[?？؟])|[.!;\n]+|[,،]\s*(?=(?:so|but|anyway|now|who|what|where|when|why|how|is|are|did|does|do|can|has"
+    r"|will|مين|من|وين|أين|شو|ماذا|هل|كيف|ليش|لماذا|кто|где|что|когда|почему|как|хто|де|що|коли|чому|як|чи)\b)",
+    re.IGNORECASE,
+)
+_ASKED = re.compile(r"[?？؟]")
+PART_MARGIN = 0.05  # the question part overrules an answered whole only when clearly surer
 _PARTS = re.compile(r"\?+|\band\b|\balso\b|;", re.IGNORECASE)  # where a message may hold a second question
 
 
@@ -72,6 +80,36 @@ class Conversation:
                 return replace(alt, reason=alt.reason + "+context")
         return result
 
+    def question_part(self, question: str, canon: Canon, whole: Match) -> Match:
+        """A long message read for the question in it: "my family is in homs, nobody picks up.
+        who is running the city now?" asks "who is running the city now?" about Homs.
+
+        The last sentence asking something (ending in "?", or else the last sentence) is
+        decided with the names the rest of the message gives it when it names none of its own.
+        It is taken when it is answered and the whole was not, or was with less confidence;
+        and when it names something we have no facts on, as its refusal.
+        """
+        if len(canon.tokens) < self._options.long_message_words:
+            return whole
+        part = _question_part(question)
+        if not part:
+            return whole
+        normalized = normalize(part)
+        own = self._names.canonicalise(normalized)
+        if len(own.tokens) < self._options.min_part_words or len(own.tokens) >= len(canon.tokens):
+            return whole
+        if own.unknown:
+            found = self._decider.decide(question, normalized, own)
+            return found if found.intent is None and found.reason == "out_of_scope_name" else whole
+        concepts = self._names.concepts
+        if not any(concepts[c].kind in SUBJECT_KINDS for c in own.concepts):
+            given = [c for c in canon.concepts if concepts[c].kind in SUBJECT_KINDS and c not in own.concepts]
+            own = self._names.canonicalise(" ".join([*own.tokens, *dict.fromkeys(given)]))
+        found = self._decider.decide(question, normalized, own)
+        if found.intent and (whole.intent is None or found.confidence > whole.confidence + PART_MARGIN):
+            return replace(found, reason=found.reason + "+question_part")
+        return whole
+
     def forced(self, base: Match, intent: str, reason: str) -> Match:
         """`base` answered with `intent`, at no less than the out-of-scope threshold."""
         score = next((s.score for s in base.ranked if s.intent == intent), 0.0)
@@ -104,3 +142,12 @@ class Conversation:
         extra = tuple(m for m in found if m is not lead)
         others = {m.intent for m in extra}
         return replace(first, extra=extra, alternatives=tuple(a for a in first.alternatives if a not in others))
+
+
+def _question_part(message: str) -> str:
+    """The last sentence of `message` that asks something ("?"), else its last sentence ("" for one)."""
+    sentences = [s.strip() for s in _SENTENCES.split(message) if s and s.strip()]
+    if len(sentences) < 2:
+        return ""
+    asked = [s for s in sentences if _ASKED.search(s)]
+    return (asked or sentences)[-1]

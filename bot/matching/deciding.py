@@ -15,6 +15,11 @@ from .options import MatchOptions, Thresholds
 from .scoring import Scorer, example_group
 
 SUBJECT_KINDS = ("place", "person", "group")
+# Refusals that only mean "no intent is sure": a question naming the story's people, places or
+# groups is asked back, with its likeliest topics, rather than told it is out of scope.
+ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", "too_vague", "unknown_subject")
+ASK_BACK_TOPICS = 3
+ASK_BACK_FLOOR = 0.5  # of the out-of-scope threshold: intents scoring less are not offered
 
 
 class Decider:
@@ -61,13 +66,17 @@ class Decider:
         negative = next((s.score for s in ranked if s.intent == NEGATIVE), 0.0)
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         best, intent, reason = self._verdict(canon, ranked, negative)
+        alternatives = self._alternatives(ranked, best, intent)
+        if intent is None and reason in ASK_BACK_REASONS:
+            alternatives = self._ask_back(canon, ranked)
+            reason = "ask_back" if alternatives else reason
         return Match(
             question=question,
             normalized=canon.text,
             intent=intent,
             confidence=best.score if intent else round(1.0 - best.score, 4) if canon.text else 1.0,
             ranked=tuple(ranked),
-            alternatives=self._alternatives(ranked, best, intent),
+            alternatives=alternatives,
             concepts=canon.concepts,
             unknown=canon.unknown,
             closest=tuple(closest),
@@ -110,6 +119,26 @@ class Decider:
         th = self.thresholds
         runners = [s for s in ranked if s.intent != intent][:2]
         return tuple(s.intent for s in runners if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity)
+
+    def _ask_back(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
+        """The likeliest topics of a question about the story that no intent is sure of.
+
+        Only for a question that names one of the story's places, people or groups and nothing
+        we have no facts on (that is a plain refusal, naming it). The best-scoring intents come
+        first; the named concepts' main questions fill up the rest.
+        """
+        if canon.unknown or canon.strange:
+            return ()
+        named = [c for c in canon.concepts if self.concepts[c].kind in SUBJECT_KINDS]
+        if not named:
+            return ()
+        floor = self.thresholds.out_of_scope * ASK_BACK_FLOOR
+        picked = [s.intent for s in ranked if s.score >= floor][:ASK_BACK_TOPICS]
+        for cid in named:
+            default = self.concepts[cid].default_intent
+            if default and default not in picked and len(picked) < ASK_BACK_TOPICS:
+                picked.append(default)
+        return tuple(picked)
 
     def _near_miss(self, canon: Canon, intent_id: str) -> bool:
         """Names a place, person or group we have no facts on as the question's subject.

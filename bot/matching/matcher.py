@@ -73,8 +73,8 @@ class Matcher:
         """The intent `question` asks for (in `context`, the conversation so far), or a refusal."""
         normalized = normalize(question)
         canon = self.names.canonicalise(normalized)
-        result = self._decider.decide(question, normalized, canon)
         conversation = self._conversation
+        result = conversation.question_part(question, canon, self._decider.decide(question, normalized, canon))
         bare = conversation.bare_name(canon, result)
         if bare is not None:
             result = bare
