@@ -23,6 +23,26 @@ _SENTENCES = re.compile(
 )
 _ASKED = re.compile(r"[?？؟]")
 PART_MARGIN = 0.05  # the question part overrules an answered whole only when clearly surer
+# A name asked about in a news frame ("what became of bashar?", "что стало с Асадом"): the name's
+# main question, as if it were asked bare. Matched on the canonical text, names as their ids.
+_FRAMES = (
+    "what became of", "what happened to", "whatever happened to", "what has happened to", "what s happening with",
+    "what is happening with", "whats happening with", "what s up with", "whats up with", "what is going on with",
+    "what s going on with", "whats going on with", "what s the latest on", "what is the latest on",
+    "whats the latest on", "latest on", "the latest on", "latest news on", "any news on", "any news about",
+    "any update on", "any updates on", "news on", "news about", "update on", "updates on", "tell me about",
+    "what do you know about", "status of", "the fate of", "fate of", "what s the story with",
+    "ماذا حدث ل", "ماذا حدث", "ماذا جرى ل", "شو صار ب", "شو صار مع", "شو صار", "ايش صار مع", "وش صار مع", "ما مصير",
+    "مصير", "شو اخبار", "ما اخبار", "ما هي اخبار", "اخبار",
+    "что случилось с", "что стало с", "что произошло с", "что с", "что известно о", "какие новости о", "новости о",
+    "судьба", "какова судьба",
+    "що сталося з", "що стало з", "що трапилося з", "що з", "що відомо про", "які новини про", "новини про", "доля",
+    "яка доля",
+)
+_FRAME = re.compile(
+    r"^(?:so |and |hey |ok |well |و |ну |а |і |и )?(?:" + "|".join(sorted(map(re.escape, _FRAMES), key=len, reverse=True))
+    + r") ?(?:the )?(\S+)(?: now| these days| today| lately| right now| then| الان| هلق| هلا| сейчас| теперь| зараз| тепер)?$"
+)
 _PARTS = re.compile(r"\?+|\band\b|\balso\b|;", re.IGNORECASE)  # where a message may hold a second question
 
 
@@ -44,11 +64,19 @@ class Conversation:
         self._options = options
 
     def bare_name(self, canon: Canon, result: Match) -> Match | None:
-        """A bare name ("homs?") asks that name's main question; None for anything else."""
-        if len(canon.tokens) != 1 or not canon.concepts:
+        """A bare name ("homs?"), or one in a news frame ("what became of bashar?"), asks that
+        name's main question; None for anything else."""
+        if len(canon.concepts) != 1:
             return None
+        if len(canon.tokens) == 1:
+            reason = "default_for_name"
+        else:
+            framed = _FRAME.match(canon.text)
+            if not framed or framed.group(1) != canon.concepts[0]:
+                return None
+            reason = "default_for_name+frame"
         default = self._names.concepts[canon.concepts[0]].default_intent
-        return self.forced(result, default, "default_for_name") if default else None
+        return self.forced(result, default, reason) if default else None
 
     def with_context(self, question: str, normalized: str, canon: Canon, result: Match, ctx: Context) -> Match:
         """Read a short follow-up in the light of the previous question.

@@ -30,6 +30,28 @@ class Canon:
     strange: tuple[str, ...]  # words we do not know at all
 
 
+# Negations and yes/no tags ask the same question as the plain form: "homs isn't held by the
+# army anymore, right?" asks who holds Homs. They are dropped, so that a negated or tagged
+# question compares with the plain examples (examples are canonicalised the same way).
+_NEGATIONS = frozenset({
+    "not", "isnt", "arent", "wasnt", "werent", "doesnt", "dont", "didnt", "hasnt", "havent", "hadnt", "wont",
+    "cant", "couldnt", "shouldnt", "anymore", "не", "ли", "ведь", "разве", "неужели", "хіба", "невже",
+    "مش", "ليس", "لم", "لن", "مو",
+})
+_TAGS = (("yes", "or", "no"), ("or", "not"), ("is", "that", "true"), ("is", "it", "true"), ("right",), ("correct",),
+         ("true",), ("правда",), ("да", "или", "нет"), ("так", "чи", "ні"), ("صح",), ("صحيح",))
+
+
+def _without_polarity(tokens: list[str]) -> list[str]:
+    """`tokens` without negations and a closing yes/no tag, unless that leaves under two."""
+    kept = [t for t in tokens if t not in _NEGATIONS]
+    for tag in _TAGS:
+        if tuple(kept[-len(tag):]) == tag and len(kept) > len(tag):
+            kept = kept[: -len(tag)]
+            break
+    return kept if len(kept) >= 2 else tokens
+
+
 class Names:
     """The concepts' names and the examples' words, to canonicalise questions with."""
 
@@ -103,6 +125,7 @@ class Names:
             else:
                 out.append(word)
             i += 1
+        out = _without_polarity(out)
         return Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
 
     def _name_at(self, words: list[str], i: int) -> tuple[int, str | None]:
