@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..language import CyrillicModel
 from ..matching import Matcher
+from .asked import with_asked
 from .base import KnowledgeBase, Parts
 from .collector import Collector, KnowledgeError
 from .concepts import load_concepts
@@ -23,7 +24,7 @@ from .translations import merge_translations
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
 # The files in intents/ that are not one intent each.
-NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml", "main_topics.yaml")
+NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml", "main_topics.yaml", "asked.yaml")
 
 
 def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
@@ -73,6 +74,7 @@ def _load_english(c: Collector, root: Path) -> Parts:
     intent_files = sorted(p for p in intents_dir.glob("*.yaml") if p.name not in NOT_INTENTS)
     intents, intent_data = load_intents(c, intent_files)
     negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")
+    intents, negatives = with_asked(c, intents_dir / "asked.yaml", intents, negatives)
     parts = Parts(sources, facts, fact_ids, intents, concepts, negatives)
     cross_check(c, parts, intent_data, default_intent_lines, intents_dir)
     return parts

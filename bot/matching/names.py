@@ -162,7 +162,8 @@ class Names:
             return self._spell_cache[word]
         limit = 1 if len(word) <= 6 else 2
         found = self.spell_targets.nearest(word, limit)
-        fixed = found if found and (len(word) > 5 or found[0] == word[0]) else None
+        # the first letter is kept: "victory" is not a misspelling of "history"
+        fixed = found if found and found[0] == word[0] else None
         if len(self._spell_cache) > _CACHE_MAX:
             self._spell_cache.clear()
         self._spell_cache[word] = fixed

@@ -125,30 +125,42 @@ class Scorer:
         total = sum(self._idf.get(t, w.unseen_word_weight) for t in tokens) or 1.0
         present = set(canon.concepts)
         subjects = {c for c in present if self.concepts[c].kind in w.penalised_kinds}
-        off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"}
+        # A topic we have no facts on is the subject of a short question ("how many died in
+        # homs"); in a long message (a pasted headline, a question with its context) it is
+        # more often said in passing.
+        short = len(canon.tokens) <= self._options.short_question_words
+        off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"} if short else set()
         empty: dict[str, float] = {}
         zeros = [0.0] * len(tokens)
         none = w.fuzzy * (0.5 * floor + 0.5 * floor)  # an intent with no example near the question
         ranked: list[Scored] = []
+        negative = 0.0
         for iid in candidates:
             lexical = sum(map(self._word_weights.get(iid, empty).get, tokens, zeros))
             score = w.fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
             score += w.lexical * lexical / total
             if iid == NEGATIVE:
-                # Names and topics we know we lack are evidence for "no facts on that".
-                score += w.off_topic_penalty * bool(off_topic) + w.entity_bonus * bool(canon.unknown)
-                ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
+                negative = score
                 continue
             own, allows = self._named[iid]
             if present:
                 score += w.entity_bonus * sum(self._specific[c] for c in sorted(present & own))
             if subjects:
-                score -= w.entity_penalty * len(subjects - own - allows)
+                # In a long message other places and people are context, not the subject.
+                strangers = len(subjects - own - allows)
+                score -= w.entity_penalty * (strangers if short else min(strangers, 1))
             if canon.strange and not (subjects & own):
                 score -= w.unknown_word_penalty * len(canon.strange)
             if off_topic and off_topic - allows:
                 score -= w.off_topic_penalty
             ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
+        if NEGATIVE in candidates:
+            # Names and topics we know we lack are evidence for "no facts on that", unless the
+            # likeliest intent allows the topic ("is assad dead?" asks where Assad is).
+            best = max(ranked, key=lambda s: s.score).intent if ranked else None
+            lacked = off_topic - self._named[best][1] if best else off_topic
+            negative += w.off_topic_penalty * bool(lacked) + w.entity_bonus * bool(canon.unknown)
+            ranked.append(Scored(NEGATIVE, round(max(0.0, min(1.0, negative)), 4)))
         return ranked
 
 

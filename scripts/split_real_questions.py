@@ -1,0 +1,84 @@
+"""Split a collection of real questions into training examples, development and held-out sets.
+
+    python scripts/split_real_questions.py COLLECTED.yaml [...]
+
+Each collected item is `{text, intent, lang, kind, source, also_ok?}`: a question a person asked
+in public (forum or comment thread, explainer FAQ, headline, live blog), with the page it is
+from and its label by meaning. Questions from one page stay together, so that a page's wording
+cannot leak from training into measuring: the page's address is hashed, and its questions go
+
+- to `tests/real/holdout.yaml` (half the pages): scored, never used to tune anything;
+- to `intents/asked.yaml` (three in ten): training examples of their intent (or, null, of
+  what the bot has no facts on);
+- to `tests/real/dev.yaml` (the rest): development questions, whose errors may be looked at.
+
+Re-running it on the same collection writes the same files. Questions already in a file are
+kept where they are; new ones are added by the same rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = (  # (upper bound of the page's hash in [0, 1), file, header)
+    (0.5, ROOT / "tests/real/holdout.yaml", "Held-out real questions: scored by tests/test_real_questions.py, never tuned on."),
+    (0.8, ROOT / "intents/asked.yaml", "Real questions used as training examples (bot/knowledge/asked.py)."),
+    (1.0, ROOT / "tests/real/dev.yaml", "Real development questions: their errors may be looked at and tuned on."),
+)
+KEYS = ("text", "intent", "also_ok", "lang", "kind", "source")
+
+
+def bucket(source: str) -> float:
+    return int(hashlib.sha256(source.encode()).hexdigest()[:8], 16) / 0x100000000
+
+
+def line(item: dict) -> str:
+    parts = []
+    for key in KEYS:
+        if key not in item or (key == "also_ok" and not item[key]):
+            continue
+        value = item[key]
+        if key == "also_ok":
+            shown = "[" + ", ".join(value) + "]"
+        elif value is None:
+            shown = "null"
+        elif key in ("intent", "lang", "kind"):
+            shown = str(value)
+        else:
+            shown = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {shown}")
+    return "- {" + ", ".join(parts) + "}"
+
+
+def main(paths: list[str]) -> None:
+    seen: set[tuple[str, str]] = set()
+    out: dict[Path, list[dict]] = {path: [] for _, path, _ in TARGETS}
+    for _, path, _ in TARGETS:
+        if path.exists():
+            for item in yaml.safe_load(path.read_text()) or []:
+                seen.add((item["lang"], item["text"].strip().lower()))
+                out[path].append(item)
+    for name in paths:
+        for item in yaml.safe_load(Path(name).read_text()) or []:
+            key = (item["lang"], item["text"].strip().lower())
+            if key in seen:
+                continue
+            seen.add(key)
+            b = bucket(item["source"])
+            path = next(p for bound, p, _ in TARGETS if b < bound)
+            out[path].append(item)
+    for _, path, header in TARGETS:
+        items = sorted(out[path], key=lambda i: ("en ar ru uk".split().index(i["lang"]), str(i["intent"]), i["source"]))
+        body = "\n".join(line(i) for i in items)
+        path.write_text(f"# {header}\n# Collected from public pages; written by scripts/split_real_questions.py.\n{body}\n")
+        print(f"{path.relative_to(ROOT)}: {len(items)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
