@@ -191,6 +191,8 @@ class Names:
     def _nearest_name(self, words: list[str], i: int) -> tuple[int, str | None]:
         for size in range(min(3, len(words) - i), 0, -1):
             chunk = words[i : i + size]
+            if size > 1 and any((w,) in self._phrases for w in chunk[1:]):
+                continue  # "يوجد بشار" is a word and a name, not a misspelt "زوجة بشار" (Assad's wife)
             phrase = " ".join(chunk)
             letters = len(phrase) - size + 1
             variants = self._fuzzy_variants.get(size)
