@@ -30,8 +30,9 @@ class Report:
     in_scope_correct: int = 0
     out_of_scope: int = 0
     out_of_scope_rejected: int = 0
-    # asked back ("did you mean" buttons, no intent): in-scope ones with a right topic among
-    # the buttons, and out-of-scope ones (counted as refused: the bot states no fact)
+    # not answered but offered topics as buttons (asked back, or the nearest topic of a near
+    # miss): in-scope ones with a right topic among them; out-of-scope ones asked back
+    # (counted as refused: the bot states no fact)
     in_scope_offered: int = 0
     out_of_scope_asked_back: int = 0
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -98,15 +99,15 @@ def _evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
         match = kb.matcher.match(item.text)
         got = match.intent
         predicted.append(got)
-        asked_back = got is None and bool(match.alternatives)
+        offered = match.alternatives if got is None else ()
         if item.intent is None:
             report.out_of_scope += 1
             report.out_of_scope_rejected += got is None
-            report.out_of_scope_asked_back += asked_back
+            report.out_of_scope_asked_back += match.reason == "ask_back"
         else:
             report.in_scope += 1
             report.in_scope_correct += item.right(got)
-            report.in_scope_offered += asked_back and any(item.right(a) for a in match.alternatives)
+            report.in_scope_offered += any(item.right(a) for a in offered)
         if not item.right(got) and not (item.intent is None and got is None):
             confusion[(str(item.intent), str(got))] += 1
             report.mistakes.append((item.text, item.intent, got, match.confidence))

@@ -72,6 +72,9 @@ class Concept:
     in_scope: bool = True
     default_intent: str | None = None
     name: dict[str, str] = field(default_factory=dict)  # display names (out-of-scope ones)
+    # the intents whose facts hold what this person or body said; () when the base holds no
+    # statement of theirs ("what did trump say?" is then told so); None when not curated
+    said_in: tuple[str, ...] | None = None
 
     def display(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id.replace("_", " ").title()

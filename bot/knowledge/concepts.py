@@ -39,7 +39,8 @@ def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[st
             if not isinstance(entry, LineDict):
                 c.add(path, line, f"'{cid}' must be a mapping with kind and variants")
                 continue
-            check_keys(c, path, entry, {"kind", "variants", "default_intent", "name"}, {"kind", "variants"}, f"'{cid}'")
+            check_keys(c, path, entry, {"kind", "variants", "default_intent", "name", "said_in"}, {"kind", "variants"},
+                       f"'{cid}'")
             kind = entry.get("kind")
             if kind not in ("place", "person", "group", "topic"):
                 c.add(path, line_of(entry, "kind"), f"'{cid}': kind must be place, person, group or topic")
@@ -54,6 +55,19 @@ def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[st
                           f"'{cid}': variant '{v}' is already a variant of '{seen_variant[key]}'")
                 seen_variant[key] = cid
             name = lang_text(c, path, entry, "name", f"'{cid}'") if "name" in entry else {}
-            out[cid] = Concept(cid, str(kind), tuple(variants), in_scope, entry.get("default_intent"), name)
+            said_in = entry.get("said_in")
+            if said_in is not None and (not isinstance(said_in, list) or not all(isinstance(i, str) for i in said_in)):
+                c.add(path, line_of(entry, "said_in"), f"'{cid}': said_in must be a list of intent ids ([] for none)")
+                said_in = None
+            out[cid] = Concept(cid, str(kind), tuple(variants), in_scope, entry.get("default_intent"), name,
+                               tuple(said_in) if said_in is not None else None)
             lines[cid] = line_of(entry, "default_intent")
     return out, lines
+
+
+def check_said_in(c: Collector, path: Path, concepts: dict[str, Concept], intents: dict[str, object]) -> None:
+    """Every intent a name's statements are said to be in exists."""
+    for concept in concepts.values():
+        for iid in concept.said_in or ():
+            if iid not in intents:
+                c.add(path, 1, f"'{concept.id}': said_in names '{iid}', which is not an intent")

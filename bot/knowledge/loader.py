@@ -11,7 +11,7 @@ from ..matching import Matcher
 from .asked import with_asked
 from .base import KnowledgeBase, Parts
 from .collector import Collector, KnowledgeError
-from .concepts import load_concepts
+from .concepts import check_said_in, load_concepts
 from .cross_check import cross_check
 from .facts import load_facts, superseded_by
 from .intents import load_intents
@@ -75,6 +75,7 @@ def _load_english(c: Collector, root: Path) -> Parts:
     intents, intent_data = load_intents(c, intent_files)
     negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")
     intents, negatives = with_asked(c, intents_dir / "asked.yaml", intents, negatives)
+    check_said_in(c, intents_dir / "aliases.yaml", concepts, intents)
     parts = Parts(sources, facts, fact_ids, intents, concepts, negatives)
     cross_check(c, parts, intent_data, default_intent_lines, intents_dir)
     return parts

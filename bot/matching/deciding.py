@@ -19,6 +19,16 @@ SUBJECT_KINDS = ("place", "person", "group")
 # groups is asked back, with its likeliest topics, rather than told it is out of scope.
 ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", "too_vague", "unknown_subject")
 ASK_BACK_TOPICS = 3
+# Words asking what someone said or thinks: "what did trump say?", "что заявил Кремль?".
+SAY_WORDS = frozenset({
+    "say", "said", "says", "saying", "think", "thinks", "thought", "statement", "statements", "comment", "comments",
+    "commented", "react", "reacted", "reaction", "respond", "responded", "response", "claim", "claimed", "announce",
+    "announced", "stance", "position", "tweet", "tweeted", "posted",
+    "сказал", "сказала", "сказали", "заявил", "заявила", "заявили", "говорит", "говорят", "заявление", "думает",
+    "ответил", "реакция", "позиция", "сказав", "заявив", "каже", "кажуть", "заява", "думає", "відповів", "реакція",
+    "позиція", "قال", "قالت", "يقول", "صرح", "تصريح", "تصريحات", "موقف", "رد", "بيان", "علق",
+})
+STATEMENT_QUESTION_WORDS = 8  # longer messages are about more than who said what
 ASK_BACK_FLOOR = 0.5  # of the out-of-scope threshold: intents scoring less are not offered
 
 
@@ -67,9 +77,24 @@ class Decider:
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         best, intent, reason = self._verdict(canon, ranked, negative)
         alternatives = self._alternatives(ranked, best, intent)
-        if intent is None and reason in ASK_BACK_REASONS:
+        unknown = canon.unknown
+        speaker = self._speaker(canon) if intent or reason in ASK_BACK_REASONS else None
+        if speaker and intent not in (speaker.said_in or ()):
+            if speaker.said_in:  # "what did the kremlin say?": where its words are
+                intent, reason, alternatives = speaker.said_in[0], "statement_of", ()
+                best = Scored(intent, max(self.thresholds.out_of_scope,
+                                          next((s.score for s in ranked if s.intent == intent), 0.0)))
+            else:  # "what did trump say?": we hold no statement of his; the nearest topic
+                nearest = intent or (best.intent if best.score >= self.thresholds.out_of_scope else None)
+                nearest = nearest or speaker.default_intent
+                intent, reason, unknown = None, "no_statement", (speaker.id,)
+                alternatives = (nearest,) if nearest else ()
+        elif intent is None and reason in ASK_BACK_REASONS and not canon.unknown:
             alternatives = self._ask_back(canon, ranked)
             reason = "ask_back" if alternatives else reason
+        elif intent is None and canon.unknown and reason != "out_of_scope_name":
+            # "is assad sick?": no facts on his health, but the nearest topic about him
+            alternatives = self._nearest_topic(canon)
         return Match(
             question=question,
             normalized=canon.text,
@@ -78,7 +103,7 @@ class Decider:
             ranked=tuple(ranked),
             alternatives=alternatives,
             concepts=canon.concepts,
-            unknown=canon.unknown,
+            unknown=unknown,
             closest=tuple(closest),
             reason=reason,
             negative=negative,
@@ -119,6 +144,29 @@ class Decider:
         th = self.thresholds
         runners = [s for s in ranked if s.intent != intent][:2]
         return tuple(s.intent for s in runners if s.score >= th.out_of_scope and best.score - s.score <= th.ambiguity)
+
+    def _nearest_topic(self, canon: Canon) -> tuple[str, ...]:
+        """The main question of the first of the story's places, people or groups named."""
+        for cid in canon.concepts:
+            concept = self.concepts[cid]
+            if concept.kind in SUBJECT_KINDS and concept.default_intent:
+                return (concept.default_intent,)
+        return ()
+
+    def _speaker(self, canon: Canon) -> Concept | None:
+        """Whose words a short question asks for, if its curated names say where they are."""
+        tokens = canon.tokens
+        if len(tokens) > STATEMENT_QUESTION_WORDS or SAY_WORDS.isdisjoint(tokens):
+            return None
+        said = [n for n, t in enumerate(tokens) if t in SAY_WORDS]
+        named = [n for n, t in enumerate(tokens) if t in canon.concepts and self.concepts[t].kind in SUBJECT_KINDS]
+        if not named:
+            return None
+        # The one who speaks is the name next to the verb, before it when two are as near:
+        # "does washington think assad will fall" asks what Washington thinks.
+        nearest = min(named, key=lambda n: min((abs(n - s) + (0.5 if n > s else 0)) for s in said))
+        concept = self.concepts[tokens[nearest]]
+        return concept if concept.said_in is not None else None
 
     def _ask_back(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
         """The likeliest topics of a question about the story that no intent is sure of.
