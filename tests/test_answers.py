@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
 import html
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -94,12 +94,12 @@ def test_group_refusal_is_one_short_line(kb):
 
 
 def test_point_in_time_uses_only_what_was_reported_by_then(kb):
-    reply = ask(kb, "where is assad", as_of=date(2024, 12, 7))
+    reply = ask(kb, "where is assad", as_of=date(2024, 12, 15))
     text = to_text(kb, reply)
-    assert "Moscow" not in text
-    assert "remained" in text
-    assert reply.as_of == date(2024, 12, 7)
-    assert "As known on 7 December 2024." in text
+    assert "Moscow" in text and "16 December" not in text
+    assert "remained" in text.split("Reported earlier")[1]
+    assert reply.as_of == date(2024, 12, 8)
+    assert "As known on 15 December 2024: the newest fact here is from 8 December 2024." in text
 
 
 def test_follow_up_is_read_in_context(kb):
@@ -231,18 +231,33 @@ def paragraphs(html_text):
     return html_text.split("\n\n")
 
 
-def test_a_long_reply_keeps_its_sources_and_dates_and_says_what_it_left_out(kb):
+def test_a_long_reply_keeps_its_sources_and_dates(kb):
     reply = ask(kb, LONG_QUESTION)
+    assert [s.intent for s in reply.sections][:2] == ["damascus_status", "assad_whereabouts"]
+    assert len(reply.sections) == 5
     html_text = to_html(kb, reply)
     assert telegram_length(html_text) <= TELEGRAM_LIMIT
     assert "<i>Sources: " in html_text and "<i>As of " in html_text and "days ago" in html_text
-    assert "left out" in html_text  # and how to ask for what was dropped
     # no heading is left with nothing under it
     labels = {f"<b>{kb.intents[i].display('en')}</b>" for i in kb.intents}
     parts = paragraphs(html_text)
     for n, part in enumerate(parts):
         if part in labels:
             assert not parts[n + 1].startswith(("<b>", "<i>")), html_text
+
+
+def test_a_reply_too_long_for_one_message_drops_whole_sections_and_names_them(kb):
+    reply = _multi(kb, list(FACT_INTENTS[:12]), "ru")
+    html_text = to_html(kb, reply)
+    assert telegram_length(html_text) <= TELEGRAM_LIMIT and not html_text.endswith("…")
+    left_out = html_text.split(kb.text("left_out", "ru", options="").split("{")[0].strip()[:20])[1].split("\n\n")[0]
+    dropped = [s for s in reply.sections if f"<b>{kb.intents[s.intent].display('ru')}</b>" not in html_text]
+    assert dropped
+    for section in dropped:
+        assert kb.intents[section.intent].display("ru") in left_out
+    parts = paragraphs(html_text)
+    at = next(n for n, p in enumerate(parts) if p.startswith("<i>Источники: "))
+    assert parts[at + 1].startswith("<i>По состоянию на ") and "прошло дней" in parts[at + 2]
 
 
 def test_a_fact_appears_once_per_reply(kb):
