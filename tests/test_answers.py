@@ -428,3 +428,27 @@ def test_asking_back_in_a_group_is_short_and_keeps_the_choices(kb):
     text = to_text(kb, reply, "group")
     assert "I'm not sure which of these you mean" in text and "Who are the rebels?" in text
     assert "outside" not in text
+
+
+@pytest.mark.parametrize("surface", ["private", "group"])
+def test_asking_back_shows_the_close_topics_as_buttons(kb, surface):
+    from bot.tg.keyboards import answer_keyboard, intent_of
+
+    reply = ask_back(kb, "ar", ("homs_control", "rebels_who"))
+    markup = answer_keyboard(kb, reply, surface)
+    buttons = [b for row in markup.inline_keyboard for b in row]
+    assert [intent_of(b.callback_data) for b in buttons] == ["homs_control", "rebels_who"]
+    assert buttons[0].text == kb.intents["homs_control"].display("ar")
+
+
+def test_asking_back_in_inline_mode_offers_each_close_topic(kb):
+    import dataclasses
+
+    from bot.tg.inline import results
+
+    class AsksBack:
+        def match(self, question, context=None):
+            return ask_back(kb, "en", ("homs_control", "rebels_who")).match
+
+    articles = results(dataclasses.replace(kb, matcher=AsksBack()), "who is in charge", "en", stale_days=30)
+    assert [a.id for a in articles] == ["homs_control", "rebels_who"]

@@ -56,14 +56,15 @@ def topics_keyboard(kb: KnowledgeBase, intents: list[str], lang: str) -> InlineK
 def answer_keyboard(kb: KnowledgeBase, reply: Reply, surface: str) -> InlineKeyboardMarkup | None:
     """Buttons under an answer: "did you mean" everywhere but channels, follow-ups in private.
 
-    Out-of-scope answers in a private chat offer the main topics instead.
+    A reply that asks back which topic was meant offers just those topics, in groups too;
+    out-of-scope answers in a private chat offer the main topics instead.
     """
     if surface == CHANNEL:
         return None
     intents = list(reply.alternatives)
     if surface == PRIVATE:
         intents += [f for f in reply.follow_ups if f not in intents]
-        if not reply.answered:
+        if not reply.answered and not reply.asks_back:
             intents += [t for t in main_topics(kb) if t not in intents and t not in SPECIAL_INTENTS]
     return topics_keyboard(kb, [i for i in intents if i in kb.intents], reply.lang)
 
