@@ -325,3 +325,11 @@ def test_eval_with_an_unknown_intent_label_exits_2(tmp_path):
     assert result.returncode == 2
     assert str(labelled) in result.stderr and "homs_weather" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_example_is_a_real_run():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"`python -m bot (ask [^`]+)` \(a real run\):\n\n```\n(.*?)\n```", readme, re.S)
+    assert command, "README: the example run is missing"
+    args = re.findall(r'"[^"]+"|\S+', command.group(1))
+    assert ok(*[a.strip('"') for a in args]).rstrip("\n") == command.group(2)
