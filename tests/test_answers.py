@@ -452,3 +452,30 @@ def test_asking_back_in_inline_mode_offers_each_close_topic(kb):
 
     articles = results(dataclasses.replace(kb, matcher=AsksBack()), "who is in charge", "en", stale_days=30)
     assert [a.id for a in articles] == ["homs_control", "rebels_who"]
+
+
+MESSAGES = {  # questions a person asks, and the word that joins two of them, per language
+    "en": (" and ", ["where is assad", "who controls homs", "what is happening in damascus", "what did golani say",
+                     "who are the rebels", "what does the us think", "why is homs important", "latest news"]),
+    "ar": (" و", ["وين الأسد", "مين مسيطر على حمص", "شو عم يصير بدمشق", "شو قال الجولاني", "مين هم الثوار",
+                  "شو رأي أمريكا", "ليش حمص مهمة"]),
+    "ru": (" и ", ["где асад", "кто контролирует хомс", "что происходит в дамаске", "что сказал джулани",
+                   "кто такие повстанцы", "что думают сша", "почему хомс важен"]),
+    "uk": (" і ", ["де асад", "хто контролює хомс", "що відбувається в дамаску", "що сказав джулані",
+                   "хто такі повстанці", "що думають сша", "чому хомс важливий"]),
+}
+
+
+@given(st.sampled_from(LANGS).flatmap(lambda lang: st.tuples(
+    st.just(lang), st.lists(st.sampled_from(MESSAGES[lang][1]), min_size=1, max_size=6, unique=True))))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_multi_question_message_in_any_language_keeps_its_sources_and_date(kb, asked):
+    lang, questions = asked
+    reply = ask(kb, MESSAGES[lang][0].join(questions), lang=lang)
+    html_text = to_html(kb, reply)
+    assert telegram_length(html_text) <= TELEGRAM_LIMIT
+    if reply.facts:
+        parts = paragraphs(html_text)
+        at = [n for n, p in enumerate(parts) if p.startswith("<i>" + kb.text("sources_line", reply.lang, sources=""))]
+        assert len(at) == 1 and parts[at[0] + 1].startswith("<i>"), html_text
+        assert format_date(kb, reply.as_of, reply.lang) in parts[at[0] + 1] or len(reply.sections) > 1, html_text
