@@ -479,3 +479,24 @@ def test_a_multi_question_message_in_any_language_keeps_its_sources_and_date(kb,
         at = [n for n, p in enumerate(parts) if p.startswith("<i>" + kb.text("sources_line", reply.lang, sources=""))]
         assert len(at) == 1 and parts[at[0] + 1].startswith("<i>"), html_text
         assert format_date(kb, reply.as_of, reply.lang) in parts[at[0] + 1] or len(reply.sections) > 1, html_text
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    sources:\n      - outlet: curators_background\n",
+     "    sources:\n      - outlet: curators_background\n    reported: 2024-12-08\n",
+     "background from the curators is no report: remove 'reported'"),
+    ("    about: [homs, rebels]\n", "    about: [homs, aleppo_city]\n",
+     "about names 'aleppo_city', which is not in intents/aliases.yaml"),
+    ("    event_date: 2024-12-07\n    reported: 2024-12-08\n", "    event_date: 2024-12-07\n",
+     "is missing 'reported'"),
+])
+def test_the_dating_and_about_rules_are_checked_at_load(data, old, new, message):
+    from bot.knowledge import KnowledgeError, load
+
+    path = data / "knowledge" / "facts.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load(data)
+    assert any(message in str(e) and "knowledge/facts.yaml:" in str(e) for e in err.value.errors), err.value.errors
