@@ -186,6 +186,11 @@ def shown_sections(kb: KnowledgeBase, reply: Reply, surface: str = "private") ->
     return count
 
 
+def left_out(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> tuple[str, ...]:
+    """The intents of the sections a reply too long for one message leaves out, to ask separately."""
+    return tuple(s.intent for s in reply.sections[shown_sections(kb, reply, surface):])
+
+
 def _html(blocks: list[Block]) -> str:
     lines = []
     for block in blocks:
@@ -224,6 +229,9 @@ def to_json(kb: KnowledgeBase, reply: Reply, explain: bool = False) -> dict[str,
     }
     if reply.unknown:
         out["unknown"] = list(reply.unknown)
+    dropped = left_out(kb, reply)
+    if dropped:
+        out["left_out"] = list(dropped)
     if explain:
         out["explain"] = explanation(reply)
     return out
