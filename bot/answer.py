@@ -101,10 +101,12 @@ def _recency(fact: Fact) -> tuple[date, date]:
 
 
 def _without(section: Section, seen: set[str]) -> Section:
-    """`section` less the facts an earlier section of the reply already showed."""
+    """`section` less the facts an earlier section of the reply already showed (a fact that
+    overtook one of them and is not shown yet becomes a lead fact of its own)."""
+    orphans = tuple(new for old, new in section.overtaken if old in seen and new.id not in seen)
     return Section(
         section.intent,
-        tuple(f for f in section.current if f.id not in seen),
+        tuple(f for f in section.current if f.id not in seen) + orphans,
         tuple(f for f in section.earlier if f.id not in seen),
         tuple((old, new) for old, new in section.overtaken if old not in seen),
     )

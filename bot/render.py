@@ -36,7 +36,7 @@ def _fact_tag(kb: KnowledgeBase, fact: Fact, lang: str) -> str:
     "(Background (curators))" for background, which has no date."""
     names_text = kb.text("name_separator", lang).join(reporters(kb, [fact], lang, Credit.ORIGINAL))
     if fact.reported is None:
-        return f"({names_text})"
+        return kb.text("fact_tag_undated", lang, sources=names_text)
     return kb.text("fact_tag", lang, sources=names_text, date=format_date(kb, fact.reported, lang))
 
 
