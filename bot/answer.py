@@ -12,7 +12,7 @@ from .attribution import Credit, reporters
 from .knowledge import KnowledgeBase
 from .language import detect
 from .matching import Context
-from .model import SOURCES, SPECIAL_INTENTS, Match, Reply, Section
+from .model import SOURCES, SPECIAL_INTENTS, Fact, Match, Reply, Section
 
 STALE_DAYS = 30  # an answer whose newest fact is older than this many days says so (FACTBOT_STALE_DAYS)
 
@@ -58,8 +58,9 @@ def context_of(reply: Reply) -> Context | None:
 
 def question_language(kb: KnowledgeBase, question: str, interface: str | None) -> str:
     """The language of the question when it can be told and we speak it; else the interface's."""
-    spoken = detect(question, kb.cyrillic)
-    return spoken if spoken in kb.ui else reply_language(kb, interface)
+    ui = reply_language(kb, interface)
+    spoken = detect(question, kb.cyrillic, interface=ui)
+    return spoken if spoken in kb.ui else ui
 
 
 def reply_language(kb: KnowledgeBase, lang: str | None) -> str:
@@ -68,14 +69,47 @@ def reply_language(kb: KnowledgeBase, lang: str | None) -> str:
     return code if code in kb.ui else "en"
 
 
-def _section(kb: KnowledgeBase, intent_id: str, as_of: date | None) -> Section:
-    known = [kb.facts[f] for f in kb.intents[intent_id].facts if as_of is None or kb.facts[f].reported <= as_of]
-    ids = {f.id for f in known}
-    # A fact is "earlier" when a newer fact shown here replaces it as the current state.
-    is_old = {f.id for f in known if any(new in ids for new in kb.superseded_by.get(f.id, ()))}
-    current = tuple(f for f in known if f.id not in is_old)
-    earlier = tuple(sorted((f for f in known if f.id in is_old), key=lambda f: (f.reported, f.event_date), reverse=True))
-    return Section(intent_id, current, earlier)
+def _section(kb: KnowledgeBase, intent_id: str, point: date | None, asked: tuple[str, ...]) -> Section:
+    """One intent's facts as known at `point`, led by those about what was asked (`asked`: concept
+    ids the question named; else the intent's own entities).
+
+    Supersession orders facts about the same thing: a fact replaced by a newer one goes under
+    "Reported earlier". But a lead fact replaced by a fact about something else (the US view,
+    replaced by the fall of Damascus) still leads, and the newer fact follows it as what
+    overtook it: the answer keeps to what was asked.
+    """
+    intent = kb.intents[intent_id]
+    known = [kb.facts[f] for f in intent.facts if kb.facts[f].known_by(point)]
+    subject = _about(known, asked) or _about(known, intent.entities) or {f.id for f in known}
+    ordered = [f for f in known if f.id in subject] + [f for f in known if f.id not in subject]
+    shown = {f.id for f in known}
+    newer = {f.id: [n for n in kb.superseded_by.get(f.id, ()) if n in shown] for f in known}
+    overtaken = [(f.id, kb.facts[n]) for f in ordered if f.id in subject for n in newer[f.id] if n not in subject]
+    old = {f.id for f in known if any(n in subject or f.id not in subject for n in newer[f.id])}
+    overtakers = {new.id for _, new in overtaken}
+    current = tuple(f for f in ordered if f.id not in old and f.id not in overtakers)
+    earlier = tuple(sorted((f for f in known if f.id in old), key=_recency, reverse=True))
+    return Section(intent_id, current, earlier, tuple(overtaken))
+
+
+def _about(facts: list[Fact], concepts: tuple[str, ...]) -> set[str]:
+    return {f.id for f in facts if set(f.about) & set(concepts)}
+
+
+def _recency(fact: Fact) -> tuple[date, date]:
+    return (fact.reported or date.min, fact.event_date or date.min)
+
+
+def _without(section: Section, seen: set[str]) -> Section:
+    """`section` less the facts an earlier section of the reply already showed (a fact that
+    overtook one of them and is not shown yet becomes a lead fact of its own)."""
+    orphans = tuple(new for old, new in section.overtaken if old in seen and new.id not in seen)
+    return Section(
+        section.intent,
+        tuple(f for f in section.current if f.id not in seen) + orphans,
+        tuple(f for f in section.earlier if f.id not in seen),
+        tuple((old, new) for old, new in section.overtaken if old not in seen),
+    )
 
 
 def compose(
@@ -86,7 +120,11 @@ def compose(
     today: date | None = None,
     stale_days: int = STALE_DAYS,
 ) -> Reply:
-    """The Reply to a matched question: its facts as known at `as_of`, sources, dates, follow-ups."""
+    """The Reply to a matched question: its facts as known at `as_of`, sources, dates, follow-ups.
+
+    A reply without an intent is a refusal, or, when the matcher found a few close topics
+    (`match.alternatives`), a question back: which of these was meant.
+    """
     lang = reply_language(kb, lang)
     today = today or date.today()
     point = min(as_of, today) if as_of else None
@@ -94,18 +132,31 @@ def compose(
     if match.intent is None:
         return Reply(
             question=match.question, lang=lang, intent=None, confidence=match.confidence, sections=(),
-            sources=(), as_of=None, stale_days=None, alternatives=(), follow_ups=(), unknown=unknown,
+            sources=(), as_of=None, stale_days=None, alternatives=match.alternatives, follow_ups=(), unknown=unknown,
             match=match, knowledge_as_of=_newest(kb, point), point_in_time=point,
         )
-    intents = [match.intent] + [m.intent for m in match.extra if m.intent]
-    sections = tuple(_section(kb, iid, point) for iid in intents if iid not in SPECIAL_INTENTS)
-    used = [f for s in sections for f in (*s.current, *s.earlier)]
+    asked = {match.intent: match.concepts}
+    for extra in match.extra:
+        if extra.intent:
+            asked.setdefault(extra.intent, extra.concepts)
+    intents = list(asked)
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for iid in intents:
+        if iid in SPECIAL_INTENTS:
+            continue
+        section = _section(kb, iid, point, asked[iid])
+        had_facts = bool(section.current or section.earlier)
+        section = _without(section, seen)
+        if had_facts and not (section.current or section.earlier):
+            continue  # everything it would say is said above
+        seen |= {f.id for f in section.facts}
+        sections.append(section)
+    used: list[Fact] = [f for s in sections for f in s.facts]
     if match.intent == SOURCES:
-        used = sorted(kb.facts.values(), key=lambda f: f.reported) if point is None else [
-            f for f in kb.facts.values() if f.reported <= point]
-    newest = max((f.reported for f in used), default=None)
-    if newest is None:  # help, or nothing known by the point in time asked
-        newest = _newest(kb, point)
+        used = [f for f in kb.facts.values() if f.known_by(point)]
+    dated = [f.reported for f in used if f.reported]
+    newest = max(dated, default=None)  # None: no fact used (help; nothing known by the date asked)
     reference = point or today  # "as known on" a date is judged from that date
     stale = (reference - newest).days if newest and (reference - newest).days > stale_days else None
     answered = set(intents)
@@ -118,7 +169,7 @@ def compose(
         lang=lang,
         intent=match.intent,
         confidence=match.confidence,
-        sections=sections,
+        sections=tuple(sections),
         sources=reporters(kb, used, lang, Credit.EVERYONE),
         as_of=newest,
         stale_days=stale,
@@ -132,4 +183,4 @@ def compose(
 
 
 def _newest(kb: KnowledgeBase, point: date | None) -> date | None:
-    return max((f.reported for f in kb.facts.values() if point is None or f.reported <= point), default=None)
+    return max((f.reported for f in kb.facts.values() if f.reported and f.known_by(point)), default=None)

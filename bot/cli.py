@@ -134,10 +134,8 @@ def _ask(kb: KnowledgeBase, args, settings: Settings) -> int:
         if not args.json:
             print("reading from standard input needs --json (one JSON object a line)", file=sys.stderr)
             return 2
-        for line in sys.stdin:
+        for line in sys.stdin:  # one output line per input line, a blank one too: scripts pair them
             question = line.rstrip("\r\n")
-            if not question.strip():
-                continue
             reply = _one(kb, question, args, settings)
             print(json.dumps(to_json(kb, reply, explain=args.explain), ensure_ascii=False), flush=True)
         return 0

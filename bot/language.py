@@ -64,11 +64,13 @@ def _trigrams(text: str) -> list[str]:
     return [w[i : i + 3] for w in padded for i in range(len(w) - 2)]
 
 
-def detect(text: str, cyrillic: CyrillicModel | None = None) -> str | None:
+def detect(text: str, cyrillic: CyrillicModel | None = None, interface: str | None = None) -> str | None:
     """The language of `text`, or None when it is too short or mixed to tell (a bare name).
 
     Any Arabic or Cyrillic word makes it that language: people mix English names and terms
-    into Arabic and Russian, hardly ever the other way round.
+    into Arabic and Russian, hardly ever the other way round. From someone whose interface
+    (`interface`, as Telegram sends it) is Arabic, one Arabizi word among English-looking ones
+    ("bashar hereb 3ala moscow?") is enough: they type Arabic in Latin letters, not English.
     """
     counts = {ARABIC: 0, CYRILLIC: 0, LATIN: 0}
     for ch, n in Counter(text).items():  # each distinct character once: much faster
@@ -88,7 +90,7 @@ def detect(text: str, cyrillic: CyrillicModel | None = None) -> str | None:
             return "uk" if uk > ru else "ru"
         return cyrillic(text) if cyrillic else None  # "Асад?": Cyrillic, but which language?
     arabizi = sum(1 for w in words if w in _ARABIZI_WORDS or _ARABIZI_DIGIT_WORD.match(w))
-    if arabizi and arabizi * 3 >= len(words):
+    if arabizi and (arabizi * 3 >= len(words) or interface == "ar"):
         return "ar"
     latin_words = [w for w in words if w.isascii() and w.isalpha()]
     return "en" if len(latin_words) >= 2 else None

@@ -54,12 +54,17 @@ class Fact:
     asserted_by: str  # source id
     assertion: str  # one of ASSERTIONS
     sources: tuple[Citation, ...]
-    event_date: date
-    reported: date
+    event_date: date | None  # None for curators' background, which is no event
+    reported: date | None  # the day the cited publication appeared; None for background
     supersedes: tuple[str, ...] = ()
+    about: tuple[str, ...] = ()  # concept ids: what the fact is about, so it can lead the answer to them
 
     def text(self, lang: str = "en") -> str:
         return self.statement.get(lang) or self.statement["en"]
+
+    def known_by(self, point: date | None) -> bool:
+        """Whether the fact had been published by `point` (background is always known)."""
+        return point is None or self.reported is None or self.reported <= point
 
 
 @dataclass(frozen=True)
@@ -134,8 +139,18 @@ class Section:
     """One intent's part of an answer."""
 
     intent: str
-    current: tuple[Fact, ...]  # lead facts, in the intent's order
+    current: tuple[Fact, ...]  # lead facts: those about what was asked first, then the intent's order
     earlier: tuple[Fact, ...]  # superseded reports, newest first
+    # (id of a lead fact, the later fact about something else that overtook it): said after the lead fact
+    overtaken: tuple[tuple[str, Fact], ...] = ()
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        """Every fact of the section, in the order it is shown."""
+        out: list[Fact] = []
+        for fact in self.current:
+            out += [fact, *(new for old, new in self.overtaken if old == fact.id)]
+        return _unique(out + list(self.earlier))
 
 
 @dataclass(frozen=True)
@@ -148,7 +163,7 @@ class Reply:
     confidence: float
     sections: tuple[Section, ...]
     sources: tuple[str, ...]  # display names of outlets, in order of first use
-    as_of: date | None  # newest reported date among facts used
+    as_of: date | None  # newest reported date among facts used; None when no fact is used
     stale_days: int | None  # set when the newest fact is older than the staleness limit
     alternatives: tuple[str, ...]
     follow_ups: tuple[str, ...]
@@ -166,5 +181,18 @@ class Reply:
         return self.match.canonical
 
     @property
+    def asks_back(self) -> bool:
+        """Not answered, but close to a few topics: the reply asks which one was meant."""
+        return self.intent is None and bool(self.alternatives)
+
+    @property
     def facts(self) -> tuple[Fact, ...]:
-        return tuple(f for s in self.sections for f in (*s.current, *s.earlier))
+        return _unique([f for s in self.sections for f in s.facts])
+
+
+def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
+    """Each fact once, where it first appears (facts hold dicts: not hashable)."""
+    first: dict[str, Fact] = {}
+    for fact in facts:
+        first.setdefault(fact.id, fact)
+    return tuple(first.values())

@@ -13,7 +13,7 @@ from typing import Any
 
 from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
-from .message_length import TELEGRAM_LIMIT, fit_html, shorten
+from .message_length import TELEGRAM_LIMIT, fit_html, shorten, telegram_length
 from .model import HELP, SOURCES, SPECIAL_INTENTS, Fact, Reply
 
 
@@ -32,8 +32,11 @@ def format_date(kb: KnowledgeBase, day: date, lang: str) -> str:
 
 
 def _fact_tag(kb: KnowledgeBase, fact: Fact, lang: str) -> str:
-    """ "(Reuters; 8 December 2024)": who reported it first-hand and when it was reported."""
+    """ "(Reuters; 8 December 2024)": who reported it first-hand and when it was reported;
+    "(Background (curators))" for background, which has no date."""
     names_text = kb.text("name_separator", lang).join(reporters(kb, [fact], lang, Credit.ORIGINAL))
+    if fact.reported is None:
+        return kb.text("fact_tag_undated", lang, sources=names_text)
     return kb.text("fact_tag", lang, sources=names_text, date=format_date(kb, fact.reported, lang))
 
 
@@ -41,60 +44,110 @@ def _options(kb: KnowledgeBase, intents: tuple[str, ...] | list[str], lang: str)
     return kb.text("list_separator", lang).join(kb.intents[i].display(lang) for i in intents)
 
 
-def _provenance(kb: KnowledgeBase, reply: Reply) -> str:
+def _provenance(kb: KnowledgeBase, facts: tuple[Fact, ...] | list[Fact], lang: str) -> str:
     """ "News report of 8 Dec 2024, citing Reuters; Associated Press" """
     parts = []
-    for outlet, cited in by_outlet(kb, reply.facts):
-        name = outlet.display(reply.lang)
+    for outlet, cited in by_outlet(kb, facts):
+        name = outlet.display(lang)
         if cited:
-            names = kb.text("name_separator", reply.lang).join(c.display(reply.lang) for c in cited)
-            parts.append(kb.text("citing", reply.lang, outlet=name, cited=names))
+            names = kb.text("name_separator", lang).join(c.display(lang) for c in cited)
+            parts.append(kb.text("citing", lang, outlet=name, cited=names))
         else:
             parts.append(name)
-    return kb.text("list_separator", reply.lang).join(parts)
+    return kb.text("list_separator", lang).join(parts)
 
 
-def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[Block]:
-    """The reply as blocks. `surface` is "private" (full) or "group" (short refusals)."""
+def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private", sections: int | None = None) -> list[Block]:
+    """The reply as blocks. `surface` is "private" (full) or "group" (short refusals);
+    `sections`: show only the first so many sections (the rest are named as left out). The
+    footer (sources, the date line, the staleness note) always describes the facts shown."""
     lang = reply.lang
     if not reply.answered:
-        return _refusal(kb, reply, surface)
+        return _unanswered(kb, reply, surface)
     blocks: list[Block] = []
+    shown = reply.sections[:sections]
     if reply.intent == HELP:
-        starters = kb.main_topics[:3]
-        blocks.append(Block(kb.text("help_text", lang, options=_options(kb, starters, lang))))
+        blocks.append(_help(kb, lang))
     elif reply.intent == SOURCES:
+        known = [f for f in kb.facts.values() if f.known_by(reply.point_in_time)]
         blocks.append(Block(kb.text("sources_intro", lang)))
-        for sid in sorted({c.outlet for f in kb.facts.values() for c in f.sources} |
-                          {c.cites for f in kb.facts.values() for c in f.sources if c.cites}):
+        for sid in sorted({c.outlet for f in known for c in f.sources} | {c.cites for f in known for c in f.sources if c.cites}):
             src = kb.sources[sid]
             blocks.append(Block(f"{src.display(lang)} ({kb.text('source_types_' + src.type, lang)})", bullet=True))
-        if reply.as_of:
-            blocks.append(Block(kb.text("sources_newest", lang, date=format_date(kb, reply.as_of, lang))))
-    for n, section in enumerate(reply.sections):
-        if n or len(reply.sections) > 1:
+    said: set[str] = set()
+    for section in shown:
+        if len(reply.sections) > 1:
             blocks.append(Block(kb.intents[section.intent].display(lang), "b"))
         if not section.current and not section.earlier and reply.point_in_time:
             blocks.append(Block(kb.text("nothing_by_date", lang, date=format_date(kb, reply.point_in_time, lang))))
         for fact in section.current:
-            blocks.append(Block(f"{fact.text(lang)} {_fact_tag(kb, fact, lang)}", bullet=len(section.current) > 1))
+            blocks.append(Block(_fact(kb, fact, lang), bullet=len(section.current) > 1))
+            said.add(fact.id)
+            for new in (new for old, new in section.overtaken if old == fact.id):
+                text = (kb.text("events_overtook_above", lang) if new.id in said
+                        else kb.text("events_overtook", lang, statement=_fact(kb, new, lang)))
+                blocks.append(Block(text, bullet=len(section.current) > 1))
+                said.add(new.id)
         if section.earlier:
             blocks.append(Block(kb.text("earlier_heading", lang), "b"))
             for fact in section.earlier:
-                blocks.append(Block(f"{fact.text(lang)} {_fact_tag(kb, fact, lang)}", bullet=True))
-    if reply.intent not in SPECIAL_INTENTS and reply.facts:
-        blocks.append(Block(kb.text("sources_line", lang, sources=_provenance(kb, reply)), "i"))
-    if reply.point_in_time:
-        blocks.append(Block(kb.text("as_of_point", lang, date=format_date(kb, reply.point_in_time, lang)), "i"))
-    if reply.as_of:
-        blocks.append(Block(kb.text("as_of", lang, date=format_date(kb, reply.as_of, lang)), "i"))
-    if reply.stale_days and reply.as_of:  # stale_days is only set when the reply has a newest fact
-        blocks.append(Block(kb.text("stale", lang, date=format_date(kb, reply.as_of, lang), days=reply.stale_days), "i"))
+                blocks.append(Block(_fact(kb, fact, lang), bullet=True))
+                said.add(fact.id)
+    left_out = [s.intent for s in reply.sections[len(shown):]]
+    if left_out:
+        blocks.append(Block(kb.text("left_out", lang, options=_options(kb, left_out, lang))))
+    facts = [f for s in shown for f in s.facts]
+    if reply.intent not in SPECIAL_INTENTS and facts:
+        blocks.append(Block(kb.text("sources_line", lang, sources=_provenance(kb, facts, lang)), "i"))
+    blocks += _dates(kb, reply, facts)
     if reply.alternatives:
         blocks.append(Block(kb.text("did_you_mean", lang, options=_options(kb, reply.alternatives, lang))))
     if reply.follow_ups and surface == "private":
         blocks.append(Block(kb.text("follow_ups", lang, options=_options(kb, reply.follow_ups, lang))))
     return blocks
+
+
+def _fact(kb: KnowledgeBase, fact: Fact, lang: str) -> str:
+    return f"{fact.text(lang)} {_fact_tag(kb, fact, lang)}"
+
+
+def _help(kb: KnowledgeBase, lang: str) -> Block:
+    return Block(kb.text("help_text", lang, options=_options(kb, kb.main_topics[:3], lang)))
+
+
+def _dates(kb: KnowledgeBase, reply: Reply, facts: list[Fact]) -> list[Block]:
+    """One date line (none when no fact is shown), and the staleness note when it is old."""
+    lang = reply.lang
+    if reply.intent == SOURCES:
+        newest = reply.as_of
+    else:
+        newest = max((f.reported for f in facts if f.reported), default=None)
+    if newest is None or reply.as_of is None:
+        return []
+    point = reply.point_in_time
+    if point and point != newest:
+        line = kb.text("as_of_point", lang, date=format_date(kb, point, lang), newest=format_date(kb, newest, lang))
+    else:
+        line = kb.text("as_of", lang, date=format_date(kb, newest, lang))
+    blocks = [Block(line, "i")]
+    if reply.stale_days:  # judged for the whole reply; a shorter one shows older facts only
+        days = reply.stale_days + (reply.as_of - newest).days
+        blocks.append(Block(kb.text("stale", lang, date=format_date(kb, newest, lang), days=days), "i"))
+    return blocks
+
+
+def _unanswered(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
+    """No intent: a blank message gets the help text; a question close to a few topics is asked
+    back which one it meant; anything else is refused."""
+    lang = reply.lang
+    if not reply.match.normalized.strip() and not reply.question.strip():
+        return [_help(kb, lang)]
+    if reply.asks_back:
+        options = _options(kb, reply.alternatives, lang)
+        if surface != "private":
+            return [Block(kb.text("ask_back_short", lang, options=options))]
+        return [Block(kb.text("ask_back", lang), "b"), Block(kb.text("did_you_mean", lang, options=options))]
+    return _refusal(kb, reply, surface)
 
 
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
@@ -113,19 +166,38 @@ def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
 
 
 def to_html(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> str:
-    """Telegram HTML: escaped, only <b> and <i>, under Telegram's 4096-character limit."""
+    """Telegram HTML: escaped, only <b> and <i>, under Telegram's 4096-character limit. A reply
+    too long for one message drops whole later sections (and names them), never its footer."""
+    return fit_html(_html(layout(kb, reply, surface, shown_sections(kb, reply, surface))))
+
+
+def to_text(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> str:
+    """Plain text for the terminal: the same sections the Telegram message shows."""
+    blocks = layout(kb, reply, surface, shown_sections(kb, reply, surface))
+    lines = [f"• {b.text}" if b.bullet else b.text for b in blocks]
+    return "\n\n".join(_join_bullets(lines))
+
+
+def shown_sections(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> int:
+    """How many of the reply's sections fit one Telegram message with the footer (at least one)."""
+    count = len(reply.sections)
+    while count > 1 and telegram_length(_html(layout(kb, reply, surface, count))) > TELEGRAM_LIMIT:
+        count -= 1
+    return count
+
+
+def left_out(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> tuple[str, ...]:
+    """The intents of the sections a reply too long for one message leaves out, to ask separately."""
+    return tuple(s.intent for s in reply.sections[shown_sections(kb, reply, surface):])
+
+
+def _html(blocks: list[Block]) -> str:
     lines = []
-    for block in layout(kb, reply, surface):
+    for block in blocks:
         text = html.escape(block.text, quote=False)
         if block.style:
             text = f"<{block.style}>{text}</{block.style}>"
         lines.append(f"• {text}" if block.bullet else text)
-    return fit_html("\n\n".join(_join_bullets(lines)))
-
-
-def to_text(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> str:
-    """Plain text for the terminal."""
-    lines = [f"• {b.text}" if b.bullet else b.text for b in layout(kb, reply, surface)]
     return "\n\n".join(_join_bullets(lines))
 
 
@@ -157,6 +229,9 @@ def to_json(kb: KnowledgeBase, reply: Reply, explain: bool = False) -> dict[str,
     }
     if reply.unknown:
         out["unknown"] = list(reply.unknown)
+    dropped = left_out(kb, reply)
+    if dropped:
+        out["left_out"] = list(dropped)
     if explain:
         out["explain"] = explanation(reply)
     return out

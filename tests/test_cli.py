@@ -104,15 +104,25 @@ def test_ask_json_out_of_scope_has_null_intent():
 
 
 def test_ask_json_reads_one_question_a_line_from_stdin():
-    questions = ["where is assad", "", "who controls homs?", "who controls aleppo", "what did golani say"]
+    questions = ["where is assad", "who controls homs?", "who controls aleppo", "what did golani say"]
     out = ok("ask", "--json", "-", stdin="\n".join(questions) + "\n")
-    lines = out.splitlines()
-    assert len(lines) == 4, out
-    replies = [json.loads(line) for line in lines]
+    replies = [json.loads(line) for line in out.splitlines()]
     for reply in replies:
         assert_contract_types(reply)
-    assert [r["question"] for r in replies] == [q for q in questions if q]
+    assert [r["question"] for r in replies] == questions
     assert [r["intent"] for r in replies] == ["assad_whereabouts", "homs_control", None, "golani_statement"]
+
+
+def test_ask_json_keeps_every_input_line_paired_with_one_output_line(kb):
+    questions = ["where is assad", "", "   ", "who controls homs?", ""]
+    out = ok("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in replies] == questions
+    assert [r["intent"] for r in replies] == ["assad_whereabouts", None, None, "homs_control", None]
+    help_start = kb.text("help_text", "en").split("{")[0]
+    for blank in (replies[1], replies[2], replies[4]):
+        assert_contract_types(blank)
+        assert blank["answer"].startswith(help_start) and blank["as_of"] is None
 
 
 def test_reading_stdin_needs_json():
@@ -122,13 +132,16 @@ def test_reading_stdin_needs_json():
 
 def test_as_of_answers_from_what_was_reported_by_then():
     now = ask_json("where is assad")
-    then = ask_json("--as-of", "2024-12-07", "where is assad")
+    then = ask_json("--as-of", "2024-12-10", "where is assad")
     assert then["intent"] == "assad_whereabouts"
-    assert then["as_of"] == "2024-12-07"
-    assert "Moscow" not in then["answer"] and "remained" in then["answer"]
+    assert then["as_of"] == "2024-12-08"
+    assert "Moscow" in then["answer"] and "16 December" not in then["answer"]
     assert then["answer"] != now["answer"]
-    text = ok("ask", "--as-of", "2024-12-07", "where is assad")
-    assert "Moscow" not in text and "As known on 7 December 2024." in text
+    text = ok("ask", "--as-of", "2024-12-10", "where is assad")
+    assert "As known on 10 December 2024: the newest fact here is from 8 December 2024." in text
+    assert "\nAs of " not in text  # one date line
+    before = ask_json("--as-of", "2024-12-07", "where is assad")
+    assert before["as_of"] is None and before["sources"] == [] and "As of" not in before["answer"]
 
 
 def test_explain_in_text_mode_adds_why(kb):
@@ -312,3 +325,11 @@ def test_eval_with_an_unknown_intent_label_exits_2(tmp_path):
     assert result.returncode == 2
     assert str(labelled) in result.stderr and "homs_weather" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_example_is_a_real_run():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"`python -m bot (ask [^`]+)` \(a real run\):\n\n```\n(.*?)\n```", readme, re.S)
+    assert command, "README: the example run is missing"
+    args = re.findall(r'"[^"]+"|\S+', command.group(1))
+    assert ok(*[a.strip('"') for a in args]).rstrip("\n") == command.group(2)

@@ -502,7 +502,7 @@ def test_any_layout_renders_to_valid_telegram_html(blocks):
     inside a tag or an entity)."""
     reply = answer(KB, "who controls homs?", today=TODAY)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render, "layout", lambda kb, reply, surface="private": blocks)
+        mp.setattr(render, "layout", lambda kb, reply, surface="private", sections=None: blocks)
         sent = render.to_html(KB, reply)
     try:
         check(sent)

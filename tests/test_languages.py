@@ -120,3 +120,12 @@ def test_a_missing_translation_is_caught_at_load(tmp_path):
     errors = "\n".join(err.value.errors)
     assert "fact 'homs_rebels_declare_control' has no ru translation" in errors
     assert "interface text 'as_of' has no uk translation" in errors
+
+
+@pytest.mark.parametrize("question", ["bashar hereb 3ala moscow?", "wen maher el assad", "rah ywa2e3 el nizam?"])
+def test_arabizi_from_an_arabic_speaker_is_answered_in_arabic(kb, question):
+    assert answer(kb, question, lang="ar", today=TODAY).lang == "ar"
+
+
+def test_english_from_an_arabic_speaker_is_still_answered_in_english(kb):
+    assert answer(kb, "where is assad now", lang="ar", today=TODAY).lang == "en"

@@ -29,7 +29,7 @@ class KnowledgeBase:
 
     @property
     def as_of(self) -> date | None:
-        return max((f.reported for f in self.facts.values()), default=None)
+        return max((f.reported for f in self.facts.values() if f.reported), default=None)
 
     def text(self, key: str, lang: str = "en", **values: Any) -> str:
         """An interface text in `lang` (English when missing), with {placeholders} filled."""

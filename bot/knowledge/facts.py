@@ -11,12 +11,21 @@ from .collector import Collector, shown
 from .fields import check_keys, id_list, lang_text, read_date
 from .rules import ID
 
-_FACT_KEYS = {"id", "statement", "asserted_by", "assertion", "sources", "event_date", "reported", "supersedes", "note"}
-_FACT_REQUIRED = _FACT_KEYS - {"supersedes", "note"}
+_FACT_KEYS = {"id", "statement", "asserted_by", "assertion", "sources", "event_date", "reported", "supersedes", "about",
+              "note"}
+_DATES = {"event_date", "reported"}
+_FACT_REQUIRED = _FACT_KEYS - {"supersedes", "about", "note"} - _DATES
+BACKGROUND = "background"  # the source type of curators' context: no event, no report, so no dates
 
 
-def load_facts(c: Collector, paths: list[Path], sources: dict[str, Source]) -> tuple[dict[str, Fact], set[str]]:
-    """The valid facts, and the ids of every fact defined (valid or not)."""
+def load_facts(
+    c: Collector, paths: list[Path], sources: dict[str, Source], concepts: set[str],
+) -> tuple[dict[str, Fact], set[str]]:
+    """The valid facts, and the ids of every fact defined (valid or not).
+
+    `reported` is the day the publication the fact cites appeared; facts from curators'
+    background (every outlet of type background) have no dates at all.
+    """
     facts: dict[str, Fact] = {}
     where: dict[str, tuple[Path, int]] = {}
     supersedes_line: dict[str, int] = {}
@@ -53,14 +62,26 @@ def load_facts(c: Collector, paths: list[Path], sources: dict[str, Source]) -> t
             if "assertion" in item and assertion not in ASSERTIONS:
                 c.add(path, line_of(item, "assertion"), f"{what}: assertion '{assertion}' is not one of {', '.join(ASSERTIONS)}")
             cites = _citations(c, path, item, sources, what)
+            background = bool(cites) and all(sources[ci.outlet].type == BACKGROUND for ci in cites)
+            if background:
+                for key in sorted(_DATES & set(item)):
+                    c.add(path, line_of(item, key), f"{what}: background from the curators is no report: remove '{key}'")
+            else:
+                for key in sorted(_DATES - set(item)):
+                    c.add(path, line_of(item), f"{what} is missing '{key}'")
             event = read_date(c, path, item, "event_date", what)
             reported = read_date(c, path, item, "reported", what)
             if event and reported and reported < event:
                 c.add(path, line_of(item, "reported"), f"{what}: reported {reported} is before the event date {event}")
             supersedes = id_list(c, path, item, "supersedes", what)
             supersedes_line[fid] = line_of(item, "supersedes")
-            if statement and by in sources and assertion in ASSERTIONS and cites and event and reported:
-                facts[fid] = Fact(fid, statement, by, assertion, cites, event, reported, supersedes)
+            about = id_list(c, path, item, "about", what)
+            for cid in about:
+                if cid not in concepts:
+                    c.add(path, line_of(item, "about"), f"{what}: about names '{cid}', which is not in intents/aliases.yaml")
+            dated = background or (event and reported)
+            if statement and by in sources and assertion in ASSERTIONS and cites and dated:
+                facts[fid] = Fact(fid, statement, by, assertion, cites, event, reported, supersedes, about)
     for fid, fact in facts.items():
         path, line = where[fid][0], supersedes_line[fid]
         for old in fact.supersedes:
@@ -68,7 +89,7 @@ def load_facts(c: Collector, paths: list[Path], sources: dict[str, Source]) -> t
                 c.add(path, line, f"fact '{fid}' supersedes itself")
             elif old not in where:
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which is not defined")
-            elif old in facts and facts[old].reported > fact.reported:
+            elif old in facts and (older := facts[old].reported) and fact.reported and older > fact.reported:
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which was reported later ({facts[old].reported})")
     return facts, set(where)
 

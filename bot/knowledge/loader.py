@@ -52,9 +52,10 @@ def _load(root: Path) -> KnowledgeBase:
     if c.errors:
         raise KnowledgeError(c.errors)
     facts, intents, negatives = parts.facts, parts.intents, parts.negatives
-    years = frozenset(d.year for f in facts.values() for d in (f.event_date, f.reported))
+    years = frozenset(d.year for f in facts.values() for d in (f.event_date, f.reported) if d)
     matcher = Matcher(intents, parts.concepts, thresholds, negatives=negatives, years=years)
-    version = max((f.reported for f in facts.values()), default=date.min).isoformat() + f"/{len(facts)}f/{len(intents)}i"
+    newest = max((f.reported for f in facts.values() if f.reported), default=date.min)
+    version = newest.isoformat() + f"/{len(facts)}f/{len(intents)}i"
     samples = [(ex.text, ex.lang) for i in intents.values() for ex in i.examples] + [(e.text, e.lang) for e in negatives]
     return KnowledgeBase(
         root, parts.sources, facts, intents, parts.concepts, ui, matcher, negatives, CyrillicModel(samples),
@@ -69,8 +70,8 @@ def _load_english(c: Collector, root: Path) -> Parts:
     fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
     if not fact_files:
         c.add(knowledge / "facts.yaml", 0, "missing: no fact files (knowledge/*.yaml besides sources.yaml) found")
-    facts, fact_ids = load_facts(c, fact_files, sources)
     concepts, default_intent_lines = load_concepts(c, intents_dir / "aliases.yaml")
+    facts, fact_ids = load_facts(c, fact_files, sources, set(concepts))
     intent_files = sorted(p for p in intents_dir.glob("*.yaml") if p.name not in NOT_INTENTS)
     intents, intent_data = load_intents(c, intent_files)
     negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")

@@ -16,13 +16,15 @@ MAX_RESULTS = 5
 
 
 def results(kb: KnowledgeBase, query: str, lang: str, stale_days: int) -> list[InlineQueryResultArticle]:
-    """The best answer and close alternatives; the main topics for an empty or unknown query."""
+    """The best answer and close alternatives (or just the alternatives when the question could
+    mean any of them); the main topics for an empty or unknown query."""
     replies: list[Reply] = []
     refusal: Reply | None = None
     if query.strip():
         best = answer(kb, query, lang, stale_days=stale_days)
         if best.answered:
             replies.append(best)
+        if best.answered or best.asks_back:  # asked back: each close topic is a result to pick
             replies += [answer_intent(kb, i, lang, stale_days=stale_days) for i in best.alternatives]
         else:
             refusal = best

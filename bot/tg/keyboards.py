@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ..knowledge import KnowledgeBase
 from ..model import SPECIAL_INTENTS, Reply, is_topic
+from ..render import left_out
 
 ANSWER_PREFIX = "a:"
 FEEDBACK_PREFIX = "f:"  # "f:<question id>:1" useful, "f:<question id>:0" not useful
@@ -56,14 +57,17 @@ def topics_keyboard(kb: KnowledgeBase, intents: list[str], lang: str) -> InlineK
 def answer_keyboard(kb: KnowledgeBase, reply: Reply, surface: str) -> InlineKeyboardMarkup | None:
     """Buttons under an answer: "did you mean" everywhere but channels, follow-ups in private.
 
-    Out-of-scope answers in a private chat offer the main topics instead.
+    A reply that asks back which topic was meant offers just those topics, in groups too;
+    out-of-scope answers in a private chat offer the main topics instead. In private, the
+    sections a long reply had to leave out come first, one tap away.
     """
     if surface == CHANNEL:
         return None
     intents = list(reply.alternatives)
     if surface == PRIVATE:
+        intents = [*left_out(kb, reply), *intents]
         intents += [f for f in reply.follow_ups if f not in intents]
-        if not reply.answered:
+        if not reply.answered and not reply.asks_back:
             intents += [t for t in main_topics(kb) if t not in intents and t not in SPECIAL_INTENTS]
     return topics_keyboard(kb, [i for i in intents if i in kb.intents], reply.lang)
 

@@ -50,11 +50,15 @@ def privacy(kb: KnowledgeBase, settings: Settings, lang: str) -> str:
 
 
 def timeline(kb: KnowledgeBase, lang: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Every fact ordered by when it happened, with its date and source; split into messages."""
+    """Every event ordered by when it happened, with its date and source; split into messages.
+
+    Within a day the facts keep the order of the fact files, which list them in the order
+    things happened (docs/data-format.md); background, which is no event, is left out."""
     lines = [kb.text("tg_timeline_heading", lang, date=as_of(kb, lang))]
-    for fact in sorted(kb.facts.values(), key=lambda f: (f.event_date, f.reported, f.id)):
+    events = [(fact, fact.event_date) for fact in kb.facts.values() if fact.event_date]
+    for fact, day in sorted(events, key=lambda pair: pair[1]):  # a stable sort: file order within a day
         names = reporters(kb, [fact], lang, Credit.CITED)
-        lines.append(kb.text("tg_timeline_entry", lang, date=format_date(kb, fact.event_date, lang),
+        lines.append(kb.text("tg_timeline_entry", lang, date=format_date(kb, day, lang),
                              statement=fact.text(lang), sources=", ".join(names)))
     return chunks(lines, limit)
 
