@@ -80,6 +80,7 @@ async def test_a_private_question_is_recorded_without_the_user_id(app, api, kb, 
     [row] = read_questions(store.path)
     assert (row.text, row.intent, row.chat_type, row.lang, row.answered) == \
         ("who controls homs now", "homs_control", "private", "en", True)
+    assert row.knowledge == kb.version, "the report marks the days the knowledge changed"
     assert "31337" not in "\n".join(sqlite3.connect(store.path).iterdump())
 
 
