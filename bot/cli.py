@@ -227,7 +227,7 @@ def _curate(kb: KnowledgeBase, args, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     if args.command == "report":
-        print(report.FORMATS[args.format](report.build(rows, args.since, low=args.low)), end="")
+        print(report.FORMATS[args.format](report.build(rows, kb, args.since, low=args.low)), end="")
     else:
         items = report.suggest(kb, rows, low=args.low, min_score=args.min_score)
         print(report.suggestions_yaml(items, args.since), end="")

@@ -272,24 +272,46 @@ def recorded(store, kb):
     return read_questions(store.path)
 
 
-def test_report_counts_intents_groups_refusals_and_lists_low_confidence_feedback_and_languages(recorded):
-    report = build(recorded)
+def test_report_counts_intents_groups_refusals_and_lists_low_confidence_feedback_and_languages(recorded, kb):
+    report = build(recorded, kb)
     assert (report.questions, report.refused, report.useful, report.not_useful) == (10, 5, 1, 1)
     assert report.top_intents[0] == ("homs_control", 4)
-    assert report.refused_groups[0].text == "who controls aleppo" and report.refused_groups[0].count == 2
+    aleppo = report.refused_groups[0]
+    assert (aleppo.text, aleppo.count, aleppo.langs, aleppo.names, aleppo.kind) == \
+        ("who controls aleppo", 3, ("en", "ru"), ("Aleppo",), "homs_control")
     assert {x.text for x in report.low_confidence} == {"homs who is the boss there", "who controls homs?"}
     assert [(x.intent, x.votes) for x in report.not_useful_answers] == [("assad_whereabouts", 1)]
     assert {x.lang: (x.questions, x.refused) for x in report.by_language} == {"en": (9, 4), "ru": (1, 1)}
 
 
-def test_report_formats(recorded):
-    report = build(recorded)
+def test_refused_questions_about_the_same_name_asked_the_same_way_are_one_group(store, kb):
+    asked = ["who controls aleppo", "who controls aleppo", "who controls aleppo now?", "who holds aleppo today",
+             "where is aleppo", "where is putin", "where is putin now", "is homs safe to visit"]
+    for text in asked:
+        question(store, kb.matcher.match(text).canonical, None, confidence=0.5)
+    question(store, kb.matcher.match("хто контролює алеппо").canonical, None, lang="uk", confidence=0.5)
+    store.flush()
+    groups = build(read_questions(store.path), kb).refused_groups
+    control = groups[0]
+    assert (control.text, control.count, control.langs, control.names, control.kind) == \
+        ("who controls aleppo", 5, ("en", "uk"), ("Aleppo",), "homs_control")
+    assert set(control.variants) == {"who controls aleppo now", "who holds aleppo today", "хто контролює aleppo"}
+    about = {(g.names, g.kind): g.count for g in groups}
+    assert about[(("Aleppo",), "assad_whereabouts")] == 1, "where Aleppo is, is another kind of question"
+    assert about[(("Vladimir Putin",), "assad_whereabouts")] == 2
+    assert about[((), None)] == 1, "a question naming nothing out of scope is grouped by similarity"
+    md = to_markdown(build(read_questions(store.path), kb))
+    assert md.count("who holds aleppo today") == 1 and "Aleppo, asked like homs_control" in md
+
+
+def test_report_formats(recorded, kb):
+    report = build(recorded, kb)
     data = json.loads(to_json(report))
-    assert data["questions"] == 10 and data["refused_groups"][0]["count"] == 2
+    assert data["questions"] == 10 and data["refused_groups"][0]["count"] == 3
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert {r["section"] for r in rows} >= {"total", "top_intent", "refused_group", "low_confidence", "not_useful", "language"}
     md = to_markdown(report)
-    for heading in ("## Most asked intents", "## Refused questions, grouped by similarity", "## Low-confidence matches",
+    for heading in ("## Most asked intents", "## Refused questions, grouped by what they ask about", "## Low-confidence matches",
                     "## Answers marked not useful", "## By language"):
         assert heading in md
 
