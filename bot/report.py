@@ -12,7 +12,8 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from rapidfuzz import fuzz
@@ -100,12 +101,26 @@ class Reload:
 
 
 @dataclass(frozen=True)
+class VersionLine:
+    """The questions one knowledge version answered: is the refusal rate falling after updates?"""
+
+    version: str
+    first: date
+    last: date
+    questions: int
+    refused: int
+
+    @property
+    def refusal_rate(self) -> float:
+        return refusal_rate(self.questions, self.refused)
+
+
+@dataclass(frozen=True)
 class IntentLine:
     """One intent: questions answered with it, the feedback presses, and the intents offered
     beside it as "did you mean" (either way round), most often first."""
 
     intent: str
-    label: str
     questions: int
     useful: int
     not_useful: int
@@ -132,8 +147,13 @@ class Report:
     intents: tuple[IntentLine, ...] = ()
     days: tuple[Day, ...] = ()
     reloads: tuple[Reload, ...] = ()
+    versions: tuple[VersionLine, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # intent id -> its English label
     low_confidence_below: float = LOW_CONFIDENCE
     top: int = TOP
+
+    def label(self, intent: str) -> str:
+        return self.labels.get(intent, intent)
 
     @property
     def refusal_rate(self) -> float:
@@ -231,7 +251,17 @@ def daily(rows: list[Asked], since: date | None = None) -> tuple[list[Day], list
     return [Day(d, tuple(sorted(per_day[d].items())), refused[d]) for d in days], reloads
 
 
-def intent_lines(kb: KnowledgeBase, rows: list[Asked]) -> list[IntentLine]:
+def versions(rows: list[Asked]) -> list[VersionLine]:
+    """Per recorded knowledge version (oldest first): its days, questions and refusals."""
+    seen: dict[str, list[Asked]] = defaultdict(list)
+    for r in rows:
+        if r.knowledge:
+            seen[r.knowledge].append(r)
+    return [VersionLine(v, date.fromisoformat(mine[0].at[:10]), date.fromisoformat(mine[-1].at[:10]), len(mine),
+                        sum(not r.answered for r in mine)) for v, mine in seen.items()]
+
+
+def intent_lines(rows: list[Asked]) -> list[IntentLine]:
     questions: Counter[str] = Counter()
     useful: Counter[str] = Counter()
     not_useful: Counter[str] = Counter()
@@ -246,7 +276,7 @@ def intent_lines(kb: KnowledgeBase, rows: list[Asked]) -> list[IntentLine]:
             if other != r.intent:
                 confused[r.intent][other] += 1
                 confused[other][r.intent] += 1
-    lines = [IntentLine(i, kb.intents[i].display("en") if i in kb.intents else i, questions[i], useful[i], not_useful[i],
+    lines = [IntentLine(i, questions[i], useful[i], not_useful[i],
                         tuple(sorted(confused[i].items(), key=lambda kv: (-kv[1], kv[0]))))
              for i in set(questions) | set(confused)]
     return sorted(lines, key=lambda x: (-x.questions, x.intent))
@@ -280,8 +310,9 @@ def build(rows: list[Asked], kb: KnowledgeBase, since: date | None = None, low: 
         since=since, questions=len(rows), refused=len(refused),
         useful=sum(r.useful for r in rows), not_useful=sum(r.not_useful for r in rows),
         refused_groups=tuple(group_refused(kb, refused, similarity)[:top]), low_confidence=tuple(lows),
-        not_useful_answers=bad, by_language=tuple(by_language), intents=tuple(intent_lines(kb, rows)),
-        days=tuple(days), reloads=tuple(reloads), low_confidence_below=low, top=top,
+        not_useful_answers=bad, by_language=tuple(by_language), intents=tuple(intent_lines(rows)),
+        days=tuple(days), reloads=tuple(reloads), versions=tuple(versions(rows)),
+        labels={i: intent.display("en") for i, intent in kb.intents.items()}, low_confidence_below=low, top=top,
     )
 
 
@@ -298,12 +329,14 @@ def to_dict(report: Report) -> dict:
         "low_confidence": [asdict(x) for x in report.low_confidence],
         "not_useful_answers": [asdict(x) | {"questions": list(x.questions)} for x in report.not_useful_answers],
         "by_language": [asdict(x) | {"refusal_rate": round(x.refusal_rate, 4)} for x in report.by_language],
-        "intents": [{"intent": x.intent, "label": x.label, "questions": x.questions, "useful": x.useful,
+        "intents": [{"intent": x.intent, "label": report.label(x.intent), "questions": x.questions, "useful": x.useful,
                      "not_useful": x.not_useful, "not_useful_share": round(x.not_useful_share, 4),
                      "confused_with": [{"intent": i, "count": n} for i, n in x.confused_with]} for x in report.intents],
         "days": [{"day": d.day.isoformat(), "questions": d.questions, "refused": d.refused,
                   "by_lang": dict(d.by_lang)} for d in report.days],
         "reloads": [{"day": r.day.isoformat(), "version": r.version, "previous": r.previous} for r in report.reloads],
+        "versions": [{"version": v.version, "first": v.first.isoformat(), "last": v.last.isoformat(), "questions": v.questions,
+                      "refused": v.refused, "refusal_rate": round(v.refusal_rate, 4)} for v in report.versions],
     }
 
 
