@@ -24,9 +24,10 @@ def esc(text: object) -> str:
 
 
 def wording(text: str, lang: str | None = None) -> str:
-    """A question as people typed it: isolated, in its own direction (Arabic right to left)."""
+    """A question as people typed it, one to a line, in its own direction: an Arabic one reads
+    and aligns right to left beside English ones."""
     lang_attr = f' lang="{esc(lang)}"' if lang else ""
-    return f'<bdi dir="auto"{lang_attr}>{esc(text)}</bdi>'
+    return f'<div class="wording" dir="auto"{lang_attr}>{esc(text)}</div>'
 
 
 def number(n: int | float, shown: str | None = None) -> tuple[str, str]:
@@ -124,7 +125,7 @@ def page(report: Report, suggestions: str, generated: datetime | None = None) ->
                     ["most asked wording", "times", "languages", "about", "other wordings"],
                     ([(wording(g.text, g.langs[0] if len(g.langs) == 1 else None), g.text), number(g.count),
                       esc(" ".join(g.langs)), (group_about(report, g), about(g)),
-                      "<br>".join(wording(v) for v in g.variants)] for g in report.refused_groups),
+                      "".join(wording(v) for v in g.variants)] for g in report.refused_groups),
                     "No question was refused.", (1,))
     low = table("low-confidence", f"Answered with confidence below {report.low_confidence_below:.2f}",
                 ["question", "answered as", "confidence", "language", "times"],
@@ -133,7 +134,7 @@ def page(report: Report, suggestions: str, generated: datetime | None = None) ->
                 "No low-confidence answers.", (2, 4))
     bad = table("not-useful", "Answers marked not useful",
                 ["intent", "not useful", "questions asked"],
-                ([intent_cell(report, x.intent), number(x.votes), "<br>".join(wording(q) for q in x.questions)]
+                ([intent_cell(report, x.intent), number(x.votes), "".join(wording(q) for q in x.questions)]
                  for x in report.not_useful_answers),
                 "No answer was marked not useful.", (1,))
     intents = table("intents", "Per intent", ["intent", "questions", "not useful", "confused with"],
@@ -238,7 +239,7 @@ th[aria-sort="ascending"] button::after { content: " ↑"; color: var(--accent);
 th[aria-sort="descending"] button::after { content: " ↓"; color: var(--accent); }
 tbody tr:hover { background: var(--card); }
 code { font-size: .85em; color: var(--muted); }
-bdi { unicode-bidi: isolate; }
+.wording { unicode-bidi: isolate; } .wording + .wording { margin-top: 5px; }
 details { margin: 8px 0; } summary { cursor: pointer; color: var(--accent); }
 .copy { position: relative; }
 .copy button { position: absolute; top: 8px; right: 8px; font: inherit; padding: 4px 12px; border-radius: 6px;

@@ -189,7 +189,7 @@ def test_question_texts_are_escaped_and_right_to_left_wordings_keep_their_direct
     assert len(doc.all("script")) == 1, "only the page's own script"
     assert any("alert" in t and "<script>" in t for t in doc.text), "the hostile question is shown as text"
     arabic = re.compile("[\u0600-\u06ff]")
-    wordings = re.findall(r'<bdi dir="auto"[^>]*>([^<]*)</bdi>', html_page)
+    wordings = re.findall(r'<div class="wording" dir="auto"[^>]*>([^<]*)</div>', html_page)
     assert any(arabic.search(w) for w in wordings), "Arabic wordings are isolated with dir=auto"
     assert any(re.search("[а-яіїє]", w) for w in wordings)
 
