@@ -91,7 +91,7 @@ def daily_section(report: Report) -> str:
     legend += ('<li><span class="swatch line"></span>refused (share of the day, right axis)</li>'
                '<li><span class="swatch mark"></span>knowledge updated (first question answered by a new version)</li>')
     reloaded = {r.day for r in report.reloads}
-    rows = []
+    rows: list[list[Cell]] = []
     for d in report.days:
         counts = dict(d.by_lang)
         rate = percent(d.refusal_rate) if d.questions else "–"

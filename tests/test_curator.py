@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import sqlite3
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import yaml
@@ -18,7 +20,7 @@ from bot.changes import changes
 from bot.config import Settings
 from bot.render import to_html
 from bot.report import build, cluster, suggest, suggestions_yaml, to_csv, to_json, to_markdown
-from bot.store import Store, read_questions
+from bot.store import DAY_SECONDS, Store, now_iso, read_questions
 from bot.tg import curator
 from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
@@ -164,7 +166,38 @@ async def test_stats_tell_operators_todays_questions_refusals_and_top_intents(ap
     await feed(app, api, message=message("/stats", private_chat(OPERATOR), user(OPERATOR)))
     [reply] = texts(api)
     top = f"{kb.intents['homs_control'].display()} (2), {kb.intents['assad_whereabouts'].display()} (1)"
-    assert reply == kb.text("tg_stats", questions=4, refused=1, rate="25%", top=top)
+    assert reply.startswith(kb.text("tg_stats", questions=4, refused=1, rate="25%", top=top) + "\n\n")
+
+
+async def test_stats_show_the_last_seven_days_as_a_text_chart_and_a_line_a_day(app, api, kb, store):
+    now = time.time()
+    today = datetime.fromtimestamp(now, UTC).date()
+    for days_ago, intent in ((0, "homs_control"), (0, None), (2, "homs_control"), (2, "homs_control"), (2, None),
+                             (2, "homs_control"), (6, "homs_control"), (7, "homs_control")):
+        question(store, intent=intent, at=now_iso(lambda d=days_ago: now - d * DAY_SECONDS))
+    store.flush()
+    await feed(app, api, message=message("/stats", private_chat(OPERATOR), user(OPERATOR)))
+    [reply] = texts(api)
+    week = reply.split("\n\n", 1)[1].split("\n")
+    assert week[0] == kb.text("tg_stats_week", chart="▄▁▁▁█▁▅"), "a day seven days back is not in the week"
+    assert week[1:] == [kb.text("tg_stats_day", day=(today - timedelta(days=6 - i)).isoformat(), questions=n, rate=rate)
+                        for i, (n, rate) in enumerate([(1, "0%"), (0, "0%"), (0, "0%"), (0, "0%"), (4, "25%"), (0, "0%"),
+                                                       (2, "50%")])]
+
+
+@pytest.mark.parametrize("lang", ["ar", "ru", "uk"])
+async def test_stats_lines_for_the_week_are_in_the_operators_language(kb, lang):
+    from bot.store import DayCount
+
+    text = curator.week_text(kb, [DayCount(date(2025, 3, 1), 3, 1)], lang)
+    assert text.splitlines() == [kb.text("tg_stats_week", lang, chart="█"),
+                                 kb.text("tg_stats_day", lang, day="2025-03-01", questions=3, rate="33%")]
+    assert text != curator.week_text(kb, [DayCount(date(2025, 3, 1), 3, 1)], "en")
+
+
+def test_sparkline_scales_to_the_busiest_day_and_keeps_empty_days_lowest():
+    assert curator.sparkline([0, 1, 2, 4, 8]) == "▁▃▄▅█"
+    assert curator.sparkline([0, 0]) == "▁▁" and curator.sparkline([]) == ""
 
 
 async def test_pause_gives_a_short_note_in_private_silence_in_groups_and_resume_answers_again(app, api, kb):
