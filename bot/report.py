@@ -401,7 +401,7 @@ def to_markdown(report: Report) -> str:
 
     table("Most asked intents", ("intent", "questions", "not useful", "confused with"),
           [(x.intent, x.questions, f"{x.not_useful} of {x.useful + x.not_useful}", confusions(x))
-           for x in report.intents[: report.top]], "None yet.")
+           for x in report.intents[: report.top] if x.questions], "None yet.")
     table("Refused questions, grouped by what they ask about", ("question", "times", "languages", "about", "other wordings"),
           [(g.text, g.count, ", ".join(g.langs), about(g), "; ".join(g.variants)) for g in report.refused_groups], "None.")
     table(f"Low-confidence matches (below {report.low_confidence_below:.2f})",

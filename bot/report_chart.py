@@ -46,6 +46,7 @@ def daily_chart(days: Sequence[Day], reloads: Sequence[Reload], languages: Seque
     top_count = step * GRID_LINES
     slot = plot_w / len(days)
     bar = max(1.0, slot * 0.72)
+    dot = max(1.5, min(3.5, slot * 0.22))  # points that do not run together over three months
 
     def x_mid(i: int) -> float:
         return LEFT + slot * (i + 0.5)
@@ -95,7 +96,7 @@ def daily_chart(days: Sequence[Day], reloads: Sequence[Reload], languages: Seque
             continue
         x, y = x_mid(i), y_rate(d.refusal_rate)
         segments[-1].append(f"{x:.1f},{y:.1f}")
-        points.append(f'<circle class="rate-point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" data-day="{d.day.isoformat()}" '
+        points.append(f'<circle class="rate-point" cx="{x:.1f}" cy="{y:.1f}" r="{dot:.1f}" data-day="{d.day.isoformat()}" '
                       f'data-rate="{d.refusal_rate:.4f}" data-refused="{d.refused}" data-questions="{d.questions}">'
                       f'<title>{short_day(d.day)}: {d.refused} of {d.questions} refused ({d.refusal_rate:.0%})</title>'
                       '</circle>')

@@ -31,7 +31,8 @@ def wording(text: str, lang: str | None = None) -> str:
 
 
 def number(n: int | float, shown: str | None = None) -> tuple[str, str]:
-    return (esc(shown if shown is not None else n), f"{n}")
+    """A number cell: as shown (thousands separated), and its value to sort by."""
+    return (esc(shown if shown is not None else f"{n:,}"), f"{n}")
 
 
 def table(table_id: str, caption: str, head: Sequence[str], rows: Iterable[Sequence[Cell]], empty: str,
@@ -69,7 +70,7 @@ def feedback_share(not_useful: int, presses: int) -> str:
 
 
 def intent_cell(report: Report, intent: str) -> tuple[str, str]:
-    return (f'{esc(report.label(intent))} <code>{esc(intent)}</code>', intent)
+    return (f'{esc(report.label(intent))} <code>{esc(intent)}</code>', report.label(intent))
 
 
 def group_about(report: Report, group: Group) -> str:
@@ -118,8 +119,8 @@ def page(report: Report, suggestions: str, generated: datetime | None = None) ->
     made = f" Made {generated.strftime('%Y-%m-%d %H:%M UTC')}." if generated else ""
     first_last = (f" From {report.days[0].day.isoformat()} to {report.days[-1].day.isoformat()}." if report.days else "")
     cards = "".join(f'<div class="card"><div class="big">{esc(big)}</div><div>{esc(small)}</div></div>' for big, small in (
-        (report.questions, "questions"), (percent(report.refusal_rate), f"refused ({report.refused})"),
-        (report.useful, "marked useful"), (report.not_useful, "marked not useful"),
+        (f"{report.questions:,}", "questions"), (percent(report.refusal_rate), f"refused ({report.refused:,})"),
+        (f"{report.useful:,}", "marked useful"), (f"{report.not_useful:,}", "marked not useful"),
         (len(report.by_language), "languages")))
     refused = table("refused-groups", "Refused questions, grouped by what they ask about",
                     ["most asked wording", "times", "languages", "about", "other wordings"],
