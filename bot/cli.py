@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .answer import answer, context_of, reply_language
@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="what people asked: top intents, refused questions grouped, low confidence, feedback")
     db_options(rep)
-    rep.add_argument("--format", choices=sorted(FORMATS), default="md", help="md (default), csv or json")
+    rep.add_argument("--format", choices=[*sorted(FORMATS), "html"], default="md",
+                     help="md (default), csv, json, or html: one self-contained page with charts to open in a browser")
+    rep.add_argument("--out", type=Path, help="write the report to this file instead of standard output")
 
     sug = sub.add_parser("suggest", help="refused or low-confidence questions close to an intent, as YAML examples to paste")
     db_options(sug)
@@ -225,7 +227,23 @@ def _curate(kb: KnowledgeBase, args, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     if args.command == "report":
-        print(report.FORMATS[args.format](report.build(rows, args.since, low=args.low)), end="")
+        built = report.build(rows, kb, args.since, low=args.low)
+        if args.format == "html":
+            from .report_page import page
+
+            suggestions = report.suggestions_yaml(report.suggest(kb, rows, low=args.low), args.since)
+            text = page(built, suggestions, datetime.now(UTC))
+        else:
+            text = report.FORMATS[args.format](built)
+        if args.out is None:
+            print(text, end="")
+            return 0
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"{args.out}: {built.questions} questions, {built.refused} refused", file=sys.stderr)
     else:
         items = report.suggest(kb, rows, low=args.low, min_score=args.min_score)
         print(report.suggestions_yaml(items, args.since), end="")

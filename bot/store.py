@@ -25,7 +25,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, fact_key)
     );
     """,
+    # 1 -> 2: which knowledge answered each question, so the report can mark the reloads
+    """
+    ALTER TABLE questions ADD COLUMN knowledge TEXT NOT NULL DEFAULT '';  -- KnowledgeBase.version; '' before
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -96,6 +100,7 @@ class Question:
     intent: str | None
     confidence: float
     alternatives: tuple[str, ...]
+    knowledge: str = field(default="", kw_only=True)  # the knowledge version that answered it
 
     @property
     def answered(self) -> bool:
@@ -132,6 +137,19 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class DayCount:
+    """One day's questions and refusals (for /stats' last seven days)."""
+
+    day: date
+    questions: int
+    refused: int
+
+    @property
+    def refusal_rate(self) -> float:
+        return refusal_rate(self.questions, self.refused)
+
+
+@dataclass(frozen=True)
 class Follower:
     chat_id: int
     topic: str
@@ -154,13 +172,15 @@ def connect(path: Path, busy_seconds: float = 2.0, readonly: bool = False) -> sq
 
 
 def migrate(con: sqlite3.Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION; returns the version it found."""
+    """Bring the schema to SCHEMA_VERSION in one transaction (a kill leaves the old version or
+    the new, never one in between); returns the version it found."""
     found = con.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
         raise StoreError(f"the database has schema version {found}, newer than this bot's {SCHEMA_VERSION}: "
                          "upgrade the bot, or point FACTBOT_DB at another file")
-    for version in range(found, SCHEMA_VERSION):
-        con.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    if found < SCHEMA_VERSION:
+        steps = "\n".join(MIGRATIONS[found:])
+        con.executescript(f"BEGIN IMMEDIATE;\n{steps}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
     return found
 
 
@@ -313,9 +333,10 @@ class Store:
         try:
             for r in records:
                 if isinstance(r, QuestionRecord):
-                    con.execute("INSERT OR IGNORE INTO questions VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    con.execute("INSERT OR IGNORE INTO questions (id, at, chat_type, lang, text, intent, confidence, "
+                                "alternatives, answered, user_hash, knowledge) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                                 (r.id, r.at, r.chat_type, r.lang, r.text, r.intent, r.confidence,
-                                 ",".join(r.alternatives), int(r.answered), r.user_hash))
+                                 ",".join(r.alternatives), int(r.answered), r.user_hash, r.knowledge))
                 else:  # a second press by the same person replaces the first
                     con.execute("INSERT OR REPLACE INTO feedback VALUES (?,?,?,?)",
                                 (r.question_id, r.user_hash, int(r.useful), r.at))
@@ -398,6 +419,20 @@ class Store:
                               "GROUP BY intent ORDER BY n DESC, intent LIMIT 5", (start, end)).fetchall()
         return Stats(total, refused, tuple((r["intent"], r["n"]) for r in top))
 
+    def last_days(self, days: int = 7, today: date | None = None) -> tuple[DayCount, ...]:
+        """Questions and refusals on each of the `days` days up to `today` (UTC), oldest first;
+        a day without questions is there with zeros."""
+        today = today or datetime.fromtimestamp(self.clock(), UTC).date()
+        first = today - timedelta(days=days - 1)
+        with closing(self._connect(readonly=True)) as con:
+            rows = con.execute(
+                "SELECT substr(at, 1, 10) AS day, COUNT(*) AS n, COALESCE(SUM(1 - answered), 0) AS refused "
+                "FROM questions WHERE at >= ? AND at < ? GROUP BY day",
+                (first.isoformat(), (today + timedelta(days=1)).isoformat())).fetchall()
+        found = {r["day"]: (r["n"], r["refused"]) for r in rows}
+        return tuple(DayCount(d, *found.get(d.isoformat(), (0, 0)))
+                     for d in (first + timedelta(days=i) for i in range(days)))
+
 
 class closing:
     """`with closing(con)`: commit-free close (connections are in autocommit mode)."""
@@ -439,4 +474,5 @@ def read_questions(path: Path, since: date | None = None) -> list[Asked]:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot read {path}: {exc}") from None
     return [Asked(r["id"], r["at"], r["chat_type"], r["lang"], r["text"], r["intent"], r["confidence"],
-                  tuple(a for a in r["alternatives"].split(",") if a), r["useful"], r["not_useful"]) for r in rows]
+                  tuple(a for a in r["alternatives"].split(",") if a), r["useful"], r["not_useful"],
+                  knowledge=r["knowledge"] if "knowledge" in r.keys() else "") for r in rows]

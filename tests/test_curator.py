@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import sqlite3
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import yaml
@@ -18,7 +20,7 @@ from bot.changes import changes
 from bot.config import Settings
 from bot.render import to_html
 from bot.report import build, cluster, suggest, suggestions_yaml, to_csv, to_json, to_markdown
-from bot.store import Store, read_questions
+from bot.store import DAY_SECONDS, Store, now_iso, read_questions
 from bot.tg import curator
 from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
@@ -80,6 +82,7 @@ async def test_a_private_question_is_recorded_without_the_user_id(app, api, kb, 
     [row] = read_questions(store.path)
     assert (row.text, row.intent, row.chat_type, row.lang, row.answered) == \
         ("who controls homs now", "homs_control", "private", "en", True)
+    assert row.knowledge == kb.version, "the report marks the days the knowledge changed"
     assert "31337" not in "\n".join(sqlite3.connect(store.path).iterdump())
 
 
@@ -163,7 +166,38 @@ async def test_stats_tell_operators_todays_questions_refusals_and_top_intents(ap
     await feed(app, api, message=message("/stats", private_chat(OPERATOR), user(OPERATOR)))
     [reply] = texts(api)
     top = f"{kb.intents['homs_control'].display()} (2), {kb.intents['assad_whereabouts'].display()} (1)"
-    assert reply == kb.text("tg_stats", questions=4, refused=1, rate="25%", top=top)
+    assert reply.startswith(kb.text("tg_stats", questions=4, refused=1, rate="25%", top=top) + "\n\n")
+
+
+async def test_stats_show_the_last_seven_days_as_a_text_chart_and_a_line_a_day(app, api, kb, store):
+    now = time.time()
+    today = datetime.fromtimestamp(now, UTC).date()
+    for days_ago, intent in ((0, "homs_control"), (0, None), (2, "homs_control"), (2, "homs_control"), (2, None),
+                             (2, "homs_control"), (6, "homs_control"), (7, "homs_control")):
+        question(store, intent=intent, at=now_iso(lambda d=days_ago: now - d * DAY_SECONDS))
+    store.flush()
+    await feed(app, api, message=message("/stats", private_chat(OPERATOR), user(OPERATOR)))
+    [reply] = texts(api)
+    week = reply.split("\n\n", 1)[1].split("\n")
+    assert week[0] == kb.text("tg_stats_week", chart="▄▁▁▁█▁▅"), "a day seven days back is not in the week"
+    assert week[1:] == [kb.text("tg_stats_day", day=(today - timedelta(days=6 - i)).isoformat(), questions=n, rate=rate)
+                        for i, (n, rate) in enumerate([(1, "0%"), (0, "0%"), (0, "0%"), (0, "0%"), (4, "25%"), (0, "0%"),
+                                                       (2, "50%")])]
+
+
+@pytest.mark.parametrize("lang", ["ar", "ru", "uk"])
+async def test_stats_lines_for_the_week_are_in_the_operators_language(kb, lang):
+    from bot.store import DayCount
+
+    text = curator.week_text(kb, [DayCount(date(2025, 3, 1), 3, 1)], lang)
+    assert text.splitlines() == [kb.text("tg_stats_week", lang, chart="█"),
+                                 kb.text("tg_stats_day", lang, day="2025-03-01", questions=3, rate="33%")]
+    assert text != curator.week_text(kb, [DayCount(date(2025, 3, 1), 3, 1)], "en")
+
+
+def test_sparkline_scales_to_the_busiest_day_and_keeps_empty_days_lowest():
+    assert curator.sparkline([0, 1, 2, 4, 8]) == "▁▃▄▅█"
+    assert curator.sparkline([0, 0]) == "▁▁" and curator.sparkline([]) == ""
 
 
 async def test_pause_gives_a_short_note_in_private_silence_in_groups_and_resume_answers_again(app, api, kb):
@@ -271,24 +305,46 @@ def recorded(store, kb):
     return read_questions(store.path)
 
 
-def test_report_counts_intents_groups_refusals_and_lists_low_confidence_feedback_and_languages(recorded):
-    report = build(recorded)
+def test_report_counts_intents_groups_refusals_and_lists_low_confidence_feedback_and_languages(recorded, kb):
+    report = build(recorded, kb)
     assert (report.questions, report.refused, report.useful, report.not_useful) == (10, 5, 1, 1)
     assert report.top_intents[0] == ("homs_control", 4)
-    assert report.refused_groups[0].text == "who controls aleppo" and report.refused_groups[0].count == 2
+    aleppo = report.refused_groups[0]
+    assert (aleppo.text, aleppo.count, aleppo.langs, aleppo.names, aleppo.kind) == \
+        ("who controls aleppo", 3, ("en", "ru"), ("Aleppo",), "homs_control")
     assert {x.text for x in report.low_confidence} == {"homs who is the boss there", "who controls homs?"}
     assert [(x.intent, x.votes) for x in report.not_useful_answers] == [("assad_whereabouts", 1)]
     assert {x.lang: (x.questions, x.refused) for x in report.by_language} == {"en": (9, 4), "ru": (1, 1)}
 
 
-def test_report_formats(recorded):
-    report = build(recorded)
+def test_refused_questions_about_the_same_name_asked_the_same_way_are_one_group(store, kb):
+    asked = ["who controls aleppo", "who controls aleppo", "who controls aleppo now?", "who holds aleppo today",
+             "where is aleppo", "where is putin", "where is putin now", "is homs safe to visit"]
+    for text in asked:
+        question(store, kb.matcher.match(text).canonical, None, confidence=0.5)
+    question(store, kb.matcher.match("хто контролює алеппо").canonical, None, lang="uk", confidence=0.5)
+    store.flush()
+    groups = build(read_questions(store.path), kb).refused_groups
+    control = groups[0]
+    assert (control.text, control.count, control.langs, control.names, control.kind) == \
+        ("who controls aleppo", 5, ("en", "uk"), ("Aleppo",), "homs_control")
+    assert set(control.variants) == {"who controls aleppo now", "who holds aleppo today", "хто контролює aleppo"}
+    about = {(g.names, g.kind): g.count for g in groups}
+    assert about[(("Aleppo",), "assad_whereabouts")] == 1, "where Aleppo is, is another kind of question"
+    assert about[(("Vladimir Putin",), "assad_whereabouts")] == 2
+    assert about[((), None)] == 1, "a question naming nothing out of scope is grouped by similarity"
+    md = to_markdown(build(read_questions(store.path), kb))
+    assert md.count("who holds aleppo today") == 1 and "Aleppo, asked like homs_control" in md
+
+
+def test_report_formats(recorded, kb):
+    report = build(recorded, kb)
     data = json.loads(to_json(report))
-    assert data["questions"] == 10 and data["refused_groups"][0]["count"] == 2
+    assert data["questions"] == 10 and data["refused_groups"][0]["count"] == 3
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert {r["section"] for r in rows} >= {"total", "top_intent", "refused_group", "low_confidence", "not_useful", "language"}
     md = to_markdown(report)
-    for heading in ("## Most asked intents", "## Refused questions, grouped by similarity", "## Low-confidence matches",
+    for heading in ("## Most asked intents", "## Refused questions, grouped by what they ask about", "## Low-confidence matches",
                     "## Answers marked not useful", "## By language"):
         assert heading in md
 

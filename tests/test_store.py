@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -101,6 +101,50 @@ def test_a_newer_schema_is_refused_with_a_clear_error(db):
     con.close()
     with pytest.raises(StoreError, match="newer than this bot"):
         Store.open(db, "k")
+
+
+def test_each_question_keeps_the_knowledge_version_that_answered_it(store, db):
+    record = QuestionRecord(store.new_question_id(), now_iso(), "private", "en", "who controls homs", "homs_control",
+                            0.9, (), store.user_hash(1), knowledge="2024-12-08/40f/17i")
+    assert store.record_question(record)
+    store.flush()
+    assert [r.knowledge for r in read_questions(db)] == ["2024-12-08/40f/17i"]
+
+
+def test_a_version_1_database_is_migrated_in_place_and_its_questions_kept(db):
+    db.parent.mkdir(parents=True)
+    at = now_iso(lambda: time.time() - 60)
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE questions (id TEXT PRIMARY KEY, at TEXT NOT NULL, chat_type TEXT NOT NULL, "
+                      "lang TEXT NOT NULL, text TEXT NOT NULL, intent TEXT, confidence REAL NOT NULL, "
+                      "alternatives TEXT NOT NULL, answered INTEGER NOT NULL, user_hash TEXT NOT NULL);"
+                      "CREATE TABLE feedback (question_id TEXT, user_hash TEXT, useful INTEGER, at TEXT);"
+                      f"INSERT INTO questions VALUES ('a', '{at}', 'private', 'ru', 'кто контролирует хомс', "
+                      "'homs_control', 0.9, '', 1, 'h');"
+                      "PRAGMA user_version = 1;")
+    con.close()
+    assert [(r.text, r.knowledge) for r in read_questions(db)] == [("кто контролирует хомс", "")], \
+        "an old file is readable before the bot migrates it"
+    s = Store.open(db, "k", flush_seconds=0.01)
+    question(s, "where is assad", "assad_whereabouts")
+    s.close()
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r.text for r in read_questions(db)] == ["кто контролирует хомс", "where is assad"]
+
+
+def test_last_days_counts_each_day_oldest_first_with_empty_days_as_zeros(db):
+    today = date(2025, 3, 10)
+    s = Store.open(db, "k", flush_seconds=0.01, clock=lambda: datetime(2025, 3, 10, 12, tzinfo=UTC).timestamp())
+    for at, intent in (("2025-03-10T08:00:00", "homs_control"), ("2025-03-10T09:00:00", None),
+                       ("2025-03-08T23:59:59", "homs_control"), ("2025-03-04T00:00:00", None),
+                       ("2025-03-03T23:59:59", "homs_control")):  # the last is eight days back: not counted
+        question(s, intent=intent, at=at)
+    s.flush()
+    week = s.last_days(7, today)
+    s.close()
+    assert [(d.day.day, d.questions, d.refused) for d in week] == [
+        (4, 1, 1), (5, 0, 0), (6, 0, 0), (7, 0, 0), (8, 1, 0), (9, 0, 0), (10, 2, 1)]
+    assert week[-1].refusal_rate == 0.5
 
 
 def test_recording_does_not_block_the_caller(store):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from ..changes import FactChange, changes
 from ..knowledge import KnowledgeBase, KnowledgeError, load
 from ..message_length import TELEGRAM_LIMIT, shorten
 from ..model import is_topic
+from ..store import DayCount
 from .context import lang, who
 from .handlers import STATE_KEY, BotState, state
 from .keyboards import feedback_of
@@ -112,16 +113,35 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return None
     try:
         today = await asyncio.to_thread(st.store.stats)
+        week = await asyncio.to_thread(st.store.last_days, 7)
     except Exception as exc:  # noqa: BLE001 - a locked or broken database: say so, do not fail
         log.warning("stats unavailable: %s", type(exc).__name__)
         await message.reply_text(st.kb.text("tg_stats_none", language))
         return None
     top = ", ".join(f"{st.kb.intents[i].display(language) if i in st.kb.intents else i} ({n})"
                     for i, n in today.top_intents)
-    await message.reply_text(st.kb.text(
-        "tg_stats", language, questions=today.questions, refused=today.refused,
-        rate=f"{today.refusal_rate:.0%}", top=top or "-"))
+    summary = st.kb.text("tg_stats", language, questions=today.questions, refused=today.refused,
+                         rate=f"{today.refusal_rate:.0%}", top=top or "-")
+    await message.reply_text(_clip(summary + "\n\n" + week_text(st.kb, week, language)))
     return None
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """Counts as block characters, the largest a full block; only a day without any is the
+    lowest block. (A chart image would need a plotting library: plain text reads in any client.)"""
+    top = max(values, default=0)
+    return "".join(SPARK[0] if not v or not top else SPARK[1 + round((v / top) * (len(SPARK) - 2))] for v in values)
+
+
+def week_text(kb: KnowledgeBase, days: Sequence[DayCount], lang: str) -> str:
+    """/stats' last days: a one-line text chart, then each day's questions and refusal rate."""
+    lines = [kb.text("tg_stats_week", lang, chart=sparkline([d.questions for d in days]))]
+    lines.extend(kb.text("tg_stats_day", lang, day=d.day.isoformat(), questions=d.questions,
+                         rate=f"{d.refusal_rate:.0%}") for d in days)
+    return "\n".join(lines)
 
 
 @operators_only

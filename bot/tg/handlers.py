@@ -264,7 +264,7 @@ def record_question(st: BotState, chat: Chat, asker: int, reply: Reply) -> str |
         question_id = st.store.new_question_id()
         record = QuestionRecord(question_id, now_iso(), chat.type, reply.lang, reply.canonical or reply.match.normalized,
                                 reply.intent, round(reply.confidence, 4), tuple(reply.alternatives),
-                                st.store.user_hash(asker))
+                                st.store.user_hash(asker), knowledge=st.kb.version)
         return question_id if st.store.record_question(record) else None
     except Exception as exc:  # noqa: BLE001 - a broken store degrades to "not recorded"
         log.warning("not recorded: %s", type(exc).__name__)
