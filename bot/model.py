@@ -24,6 +24,8 @@ SOURCE_TYPES = (
 HELP = "help"
 SOURCES = "sources"
 SPECIAL_INTENTS = (HELP, SOURCES)  # answered from interface texts, not from facts
+ASK_BACK = "ask_back"  # Match.reason of a question the story's names make ours but no intent is sure of
+NO_STATEMENT = "no_statement"  # Match.reason of "what did X say?" when the base holds nothing X said
 
 
 def is_topic(intent: str) -> bool:
@@ -183,7 +185,7 @@ class Reply:
     @property
     def asks_back(self) -> bool:
         """Not answered, but close to a few topics: the reply asks which one was meant."""
-        return self.intent is None and bool(self.alternatives)
+        return self.intent is None and bool(self.alternatives) and self.match.reason == ASK_BACK
 
     @property
     def facts(self) -> tuple[Fact, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
 from .message_length import TELEGRAM_LIMIT, fit_html, shorten, telegram_length
-from .model import HELP, SOURCES, SPECIAL_INTENTS, Fact, Reply
+from .model import HELP, NO_STATEMENT, SOURCES, SPECIAL_INTENTS, Fact, Reply
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,16 @@ def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
     if surface != "private":
+        if reply.match.reason == NO_STATEMENT:
+            return [Block(kb.text("no_statement", lang, names=names))]
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(kb.text(key, lang, names=names))]
-    first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
+    if reply.match.reason == NO_STATEMENT:
+        first = kb.text("no_statement", lang, names=names)
+    else:
+        first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
+    if reply.alternatives:  # a near miss about one of the story's names: its nearest topic
+        return [Block(first, "b"), Block(kb.text("nearest_topic", lang, options=_options(kb, reply.alternatives, lang)))]
     topics = list(kb.main_topics)
     return [
         Block(first, "b"),

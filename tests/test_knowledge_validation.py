@@ -217,6 +217,7 @@ def test_intent_entities_name_an_unknown_concept(data):
 
 
 def test_intent_with_too_few_examples(data):
+    (data / "intents" / "asked.yaml").unlink()  # real questions count too: without them, just these three
     path = intent_file(data)
     text = path.read_text(encoding="utf-8")
     head = text[: re.search(r"^examples:", text, re.M).start()]

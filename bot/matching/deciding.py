@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ..model import Concept, Intent, Match, Scored
+from ..model import ASK_BACK, NO_STATEMENT, Concept, Intent, Match, Scored
 from ..words import COMMON_WORDS
 from .examples import NEGATIVE, CanonicalExample
 from .names import Canon
@@ -87,11 +87,11 @@ class Decider:
             else:  # "what did trump say?": we hold no statement of his; the nearest topic
                 nearest = intent or (best.intent if best.score >= self.thresholds.out_of_scope else None)
                 nearest = nearest or speaker.default_intent
-                intent, reason, unknown = None, "no_statement", (speaker.id,)
+                intent, reason, unknown = None, NO_STATEMENT, (speaker.id,)
                 alternatives = (nearest,) if nearest else ()
         elif intent is None and reason in ASK_BACK_REASONS and not canon.unknown:
             alternatives = self._ask_back(canon, ranked)
-            reason = "ask_back" if alternatives else reason
+            reason = ASK_BACK if alternatives else reason
         elif intent is None and canon.unknown and reason != "out_of_scope_name":
             # "is assad sick?": no facts on his health, but the nearest topic about him
             alternatives = self._nearest_topic(canon)

@@ -28,6 +28,8 @@ def results(kb: KnowledgeBase, query: str, lang: str, stale_days: int) -> list[I
             replies += [answer_intent(kb, i, lang, stale_days=stale_days) for i in best.alternatives]
         else:
             refusal = best
+            # a near miss's nearest topic ("what did trump say?"), before the main topics
+            replies += [answer_intent(kb, i, lang, stale_days=stale_days) for i in best.alternatives]
     if not replies:
         replies = [answer_intent(kb, i, lang, stale_days=stale_days) for i in main_topics(kb)]
     articles = [_article(kb, r) for r in replies[:MAX_RESULTS]]
