@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--show", action="store_true")
     parser.add_argument("--thresholds", default="", help="Thresholds fields to override, e.g. doubt=0.5")
+    parser.add_argument("--options", default="", help="MatchOptions fields to override, e.g. nearest=16")
     parser.add_argument("--weights", default="", help="Weights fields to override, e.g. learned=0.3,learned_sharpness=8")
     parser.add_argument("--explain", nargs="*", default=[], help="questions to explain with their fold's matcher")
     args = parser.parse_args()
@@ -51,6 +52,9 @@ def main() -> None:
     thresholds = m.thresholds
     if args.thresholds:
         thresholds = replace(thresholds, **{k: float(v) for k, v in (kv.split("=") for kv in args.thresholds.split(","))})
+    options = m.options
+    if args.options:
+        options = replace(options, **{k: int(v) for k, v in (kv.split("=") for kv in args.options.split(","))})
     totals: dict[str, Report] = {}
     misses = []
     for k in range(args.folds):
@@ -58,7 +62,7 @@ def main() -> None:
         intents = {iid: replace(i, examples=tuple(e for e in i.examples if (e.lang, e.text) not in held))
                    for iid, i in kb.intents.items()}
         negs = tuple(e for e in negatives if (e.lang, e.text) not in held)
-        matcher = Matcher(intents, kb.concepts, thresholds, weights, negs, m.years, m.options)
+        matcher = Matcher(intents, kb.concepts, thresholds, weights, negs, m.years, options)
         fold_kb = replace(kb, matcher=matcher)
         for text in args.explain:
             if any(q["text"].strip() == text.strip() and fold_of(q["source"], args.folds) == k for q in everything):

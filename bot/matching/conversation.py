@@ -119,6 +119,8 @@ class Conversation:
         """
         if len(canon.tokens) < self._options.long_message_words:
             return whole
+        if whole.intent and whole.confidence >= self._decider.thresholds.doubt + PART_MARGIN:
+            return whole  # answered surely: reading the part as well would only cost time
         part = _question_part(question)
         if not part:
             return whole

@@ -1,0 +1,184 @@
+"""Questions as people write them: a long message with the question inside, a name in a news
+frame, negated and yes/no forms, who said what, and asking back instead of refusing a question
+about the story."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answer import answer
+from bot.knowledge import KnowledgeError, load
+from bot.render import to_json, to_text
+from bot.tg.keyboards import answer_keyboard, intent_of
+
+from .conftest import ROOT, TODAY
+from .test_cli import bot
+
+
+def matched(kb, question: str):
+    return kb.matcher.match(question)
+
+
+# -- the question inside a long message ------------------------------------------------------
+
+@pytest.mark.parametrize("question", [
+    "my family is in homs and we have been trying to call them for two days, nobody picks up, who is running the city now?",
+    "у меня родные в хомсе, второй день не берут трубку. кто сейчас управляет городом?",
+])
+def test_a_long_message_is_read_for_the_question_it_asks(kb, question):
+    m = matched(kb, question)
+    assert m.intent == "homs_control", (m.intent, m.reason)
+
+
+def test_the_question_part_takes_its_subject_from_the_rest_of_the_message(kb):
+    # "who is running the city now?" names no city; the message around it does
+    m = matched(kb, "my aunt lives near the clock tower in homs. the phones have been dead since friday. "
+                    "who is running the city now?")
+    assert m.intent == "homs_control" and "question_part" in m.reason, (m.intent, m.reason)
+
+
+def test_a_long_message_naming_a_place_we_lack_in_its_question_is_refused_naming_it(kb):
+    m = matched(kb, "i have been following the news about homs all week and i am worried. who controls aleppo now?")
+    assert m.intent is None and "aleppo" in m.unknown, (m.intent, m.reason)
+
+
+# -- news frames, negations, yes/no --------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("what became of bashar?", "assad_whereabouts"),
+    ("whatever happened to hts", "rebels_who"),
+    ("что стало с Асадом?", "assad_whereabouts"),
+    ("що сталося з Асадом", "assad_whereabouts"),
+    ("ما مصير بشار الاسد؟", "assad_whereabouts"),
+])
+def test_a_name_in_a_news_frame_asks_its_main_question(kb, question, intent):
+    assert matched(kb, question).intent == intent
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("homs isn't held by the army anymore, right?", "homs_control"),
+    ("the army doesn't control homs now, does it", "homs_control"),
+    ("assad didn't stay in damascus, did he?", "assad_whereabouts"),
+    ("is assad dead?", "assad_whereabouts"),
+    ("did his plane crash?", "assad_whereabouts"),
+])
+def test_negated_and_yes_no_questions_ask_the_plain_question(kb, question, intent):
+    assert matched(kb, question).intent == intent
+
+
+def test_a_word_is_not_taken_for_a_misspelt_name_next_to_a_real_name(kb):
+    # "يوجد بشار" (Bashar is found) is two edits from "زوجة بشار" (Bashar's wife, out of scope)
+    m = matched(kb, "أين يوجد بشار الأسد الآن؟")
+    assert m.intent == "assad_whereabouts" and "asma_al_assad" not in m.unknown
+
+
+def test_a_spelling_fix_keeps_the_first_letter(kb):
+    # "victory" is not a misspelt "history" (an out-of-scope topic)
+    assert "history" not in kb.matcher.canonical("rebels claim victory in damascus").split()
+
+
+# -- who said what ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("what did the kremlin say?", "assad_whereabouts"),
+    ("what did golani say", "golani_statement"),
+    ("what did biden say?", "us_assessment"),
+    ("does washington think assad will collapse", "us_assessment"),
+])
+def test_a_question_about_what_someone_said_goes_where_their_words_are(kb, question, intent):
+    assert matched(kb, question).intent == intent
+
+
+@pytest.mark.parametrize(("lang", "question", "name"), [
+    ("en", "what did trump say?", "Donald Trump"),
+    ("ar", "ماذا قال ترامب؟", "دونالد ترامب"),
+    ("ru", "что сказал трамп?", "Дональд Трамп"),
+    ("uk", "що сказав трамп?", "Дональд Трамп"),
+])
+def test_no_statement_from_someone_is_said_plainly_with_the_nearest_topic(kb, lang, question, name):
+    reply = answer(kb, question, lang, today=TODAY)
+    assert reply.intent is None and reply.alternatives == ("assad_us_outreach",)
+    text = to_text(kb, reply)
+    assert text.startswith(kb.text("no_statement", lang, names=name)), text
+    assert kb.intents["assad_us_outreach"].display(lang).rstrip("?؟") in text
+    assert kb.text("refusal_scope", lang) not in text  # not "outside what my fact base covers"
+    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard
+               for b in row]
+    assert buttons[0] == "assad_us_outreach"
+
+
+def test_a_topic_we_lack_about_a_name_of_the_story_offers_that_names_main_question(kb):
+    reply = answer(kb, "is assad sick?", "en", today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.alternatives == ("assad_whereabouts",)
+    assert "no facts about health" in text and "Where is Assad?" in text
+
+
+def test_a_place_we_lack_is_still_named_and_gets_the_main_topics(kb):
+    reply = answer(kb, "who controls aleppo", "en", today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and not reply.alternatives
+    assert "Aleppo" in text and kb.text("refusal_scope", "en") in text
+
+
+# -- asking back -----------------------------------------------------------------------------
+
+def test_a_question_about_the_story_no_intent_is_sure_of_is_asked_back(kb):
+    reply = answer(kb, "tell me more about the rebels and assad", "en", today=TODAY)
+    assert reply.intent is None and reply.match.reason == "ask_back"
+    assert 2 <= len(reply.alternatives) <= 3 and "rebels_who" in reply.alternatives
+    text = to_text(kb, reply)
+    assert text.startswith(kb.text("ask_back", "en")) and "outside" not in text
+    data = to_json(kb, reply)
+    assert data["intent"] is None and data["alternatives"] == list(reply.alternatives)
+
+
+def test_asking_back_through_the_command_line(kb):
+    result = bot("ask", "--json", "tell me more about the rebels and assad")
+    data = json.loads(result.stdout)
+    assert data["intent"] is None and "rebels_who" in data["alternatives"], data
+    assert "not sure" in data["answer"]
+
+
+def test_a_question_about_nothing_we_know_is_not_asked_back(kb):
+    m = matched(kb, "what is the best recipe for bread")
+    assert m.intent is None and m.reason != "ask_back" and not m.alternatives
+
+
+# -- the data: real questions and who said what ----------------------------------------------
+
+def test_real_questions_are_examples_with_their_source(kb):
+    import yaml
+
+    asked = yaml.safe_load((ROOT / "intents" / "asked.yaml").read_text(encoding="utf-8"))
+    assert len(asked) >= 100 and all(q["source"].startswith("http") for q in asked)
+    examples = {(e.intent, e.text) for e in kb.examples()}
+    first = next(q for q in asked if q["intent"])
+    assert (first["intent"], first["text"].strip()) in examples
+    negatives = {e.text for e in kb.negatives}
+    assert any(q["text"].strip() in negatives for q in asked if q["intent"] is None)
+
+
+def test_a_bad_real_question_is_reported_at_its_line(data):
+    path = data / "intents" / "asked.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + '- {text: "who is in charge", intent: nobody_knows, lang: en, kind: forum, source: "https://x.test/1"}\n'
+                    + '- {text: "where is he", intent: assad_whereabouts, lang: en, kind: forum, source: "somewhere"}\n',
+                    encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    with pytest.raises(KnowledgeError) as err:
+        load(data)
+    errors = err.value.errors
+    assert any(e.startswith(f"intents/asked.yaml:{len(lines) - 1}:") and "nobody_knows" in e for e in errors), errors
+    assert any(e.startswith(f"intents/asked.yaml:{len(lines)}:") and "source" in e for e in errors), errors
+
+
+def test_said_in_must_name_intents(data):
+    path = data / "intents" / "aliases.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("said_in: [golani_statement]", "said_in: [golani_speech]"),
+                    encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load(data)
+    assert any("golani_speech" in e and "not an intent" in e for e in err.value.errors), err.value.errors
