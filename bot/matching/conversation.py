@@ -133,8 +133,9 @@ class Conversation:
             return found if found.intent is None and found.reason == "out_of_scope_name" else whole
         concepts = self._names.concepts
         if not any(concepts[c].kind in SUBJECT_KINDS for c in own.concepts):
-            given = [c for c in canon.concepts if concepts[c].kind in SUBJECT_KINDS and c not in own.concepts]
-            own = self._names.canonicalise(" ".join([*own.tokens, *dict.fromkeys(given)]))
+            given = tuple(dict.fromkeys(c for c in canon.concepts if concepts[c].kind in SUBJECT_KINDS))
+            tokens = own.tokens + given
+            own = replace(own, text=" ".join(tokens), tokens=tokens, concepts=own.concepts + given)
         found = self._decider.decide(question, normalized, own)
         if found.intent and (whole.intent is None or found.confidence > whole.confidence + PART_MARGIN):
             return replace(found, reason=found.reason + "+question_part")
