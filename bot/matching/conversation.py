@@ -108,38 +108,51 @@ class Conversation:
                 return replace(alt, reason=alt.reason + "+context")
         return result
 
-    def question_part(self, question: str, canon: Canon, whole: Match) -> Match:
-        """A long message read for the question in it: "my family is in homs, nobody picks up.
-        who is running the city now?" asks "who is running the city now?" about Homs.
+    def read(self, question: str, normalized: str, canon: Canon) -> Match:
+        """The question decided, a long message for the question in it: "my family is in homs,
+        nobody picks up. who is running the city now?" asks "who is running the city now?"
+        about Homs.
 
         The last sentence asking something (ending in "?", or else the last sentence) is
         decided with the names the rest of the message gives it when it names none of its own.
-        It is taken when it is answered and the whole was not, or was with less confidence;
-        and when it names something we have no facts on, as its refusal.
+        Answered surely (above `doubt`), it is the answer; naming something we have no facts
+        on, its refusal is. Otherwise the whole message is decided too, and the part is taken
+        when it is answered and the whole was not, or was less surely.
         """
+        decide = self._decider.decide
+        part = self._question_part(question, canon)
+        if part is None:
+            return decide(question, normalized, canon)
+        part_normalized, own = part
+        found = decide(question, part_normalized, own)
+        if own.unknown and found.intent is None and found.reason == "out_of_scope_name":
+            return found
+        found = replace(found, reason=found.reason + "+question_part")
+        if found.intent and found.confidence >= self._decider.thresholds.doubt + PART_MARGIN and not own.unknown:
+            return found
+        whole = decide(question, normalized, canon)
+        if found.intent and not own.unknown and (whole.intent is None or found.confidence > whole.confidence + PART_MARGIN):
+            return found
+        return whole
+
+    def _question_part(self, question: str, canon: Canon) -> tuple[str, Canon] | None:
+        """A long message's question part, normalised and canonical, with the subjects the
+        rest of the message names when it names none; None for a short or one-sentence message."""
         if len(canon.tokens) < self._options.long_message_words:
-            return whole
-        if whole.intent and whole.confidence >= self._decider.thresholds.doubt + PART_MARGIN:
-            return whole  # answered surely: reading the part as well would only cost time
+            return None
         part = _question_part(question)
         if not part:
-            return whole
+            return None
         normalized = normalize(part)
         own = self._names.canonicalise(normalized)
         if len(own.tokens) < self._options.min_part_words or len(own.tokens) >= len(canon.tokens):
-            return whole
-        if own.unknown:
-            found = self._decider.decide(question, normalized, own)
-            return found if found.intent is None and found.reason == "out_of_scope_name" else whole
+            return None
         concepts = self._names.concepts
-        if not any(concepts[c].kind in SUBJECT_KINDS for c in own.concepts):
+        if not own.unknown and not any(concepts[c].kind in SUBJECT_KINDS for c in own.concepts):
             given = tuple(dict.fromkeys(c for c in canon.concepts if concepts[c].kind in SUBJECT_KINDS))
             tokens = own.tokens + given
             own = replace(own, text=" ".join(tokens), tokens=tokens, concepts=own.concepts + given)
-        found = self._decider.decide(question, normalized, own)
-        if found.intent and (whole.intent is None or found.confidence > whole.confidence + PART_MARGIN):
-            return replace(found, reason=found.reason + "+question_part")
-        return whole
+        return normalized, own
 
     def forced(self, base: Match, intent: str, reason: str) -> Match:
         """`base` answered with `intent`, at no less than the out-of-scope threshold."""

@@ -84,7 +84,7 @@ class ExampleIndex:
             ids = postings.get(tok)
             if not ids:
                 continue
-            if len(rare) + len(ids) <= options.rare:
+            if len(rare) + len(ids) <= options.rare // (2 if len(canon.tokens) > options.long_question_words else 1):
                 rare.extend(ids)
             if found and len(found) + len(ids) > self.budget:
                 break
@@ -124,7 +124,7 @@ class ExampleIndex:
                 break
         texts = self.texts
         inside = [idx for idx in found[:checks] if have.issuperset(texts[idx].split())]
-        most = self.options.subsets
+        most = self.options.subsets // (2 if len(canon.tokens) > self.options.long_question_words else 1)
         if len(inside) > most:
             inside.sort(key=lambda idx: (-len(texts[idx]), idx))
             del inside[most:]

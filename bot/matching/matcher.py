@@ -74,7 +74,7 @@ class Matcher:
         normalized = normalize(question)
         canon = self.names.canonicalise(normalized)
         conversation = self._conversation
-        result = conversation.question_part(question, canon, self._decider.decide(question, normalized, canon))
+        result = conversation.read(question, normalized, canon)
         bare = conversation.bare_name(canon, result)
         if bare is not None:
             result = bare

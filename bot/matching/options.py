@@ -61,6 +61,7 @@ class MatchOptions:
     max_phrase: int = 6  # words in the longest name looked up word for word
     max_two_question_words: int = 24  # longer messages are one question wrapped in context
     min_part_words: int = 3  # a part of a message shorter than this is not a second question
+    long_question_words: int = 16  # a longer one is compared in full with half as many examples
     long_message_words: int = 10  # a message this long may be a question wrapped in context
     short_question_words: int = 12  # in a short question, the first name is its subject
 
