@@ -166,6 +166,8 @@ class Conversation:
         `words`: how many the whole question has; one too short or too long is one question."""
         if not first.intent or not 5 <= words <= self._options.max_two_question_words:
             return first
+        if first.reason.endswith("+question_part"):
+            return first  # one question wrapped in context, already read for it
         parts = [p for p in _PARTS.split(question) if p.strip()]
         if len(parts) < 2:
             return first
@@ -173,6 +175,8 @@ class Conversation:
         for part in parts:
             canon = self._names.canonicalise(normalize(part))
             if len(canon.tokens) < self._options.min_part_words:  # "pls answer", "в россию?", "and the us": not questions
+                continue
+            if not canon.concepts:  # a second question names what it asks about ("суббота или воскресенье" does not)
                 continue
             m = self._decider.decide(part, normalize(part), canon)
             clear = m.confidence >= self._decider.thresholds.out_of_scope + 0.1

@@ -78,6 +78,8 @@ class ExampleIndex:
         postings = self.postings
         length = len(canon.text)
         options = self.options
+        # a long message's pool is half as big: it costs most, and its many words find more
+        budget = self.budget // (2 if len(canon.tokens) > options.long_question_words else 1)
         for cid in canon.concepts + canon.unknown:
             found.update(self.nearest_in_length(cid, length, options.name_window))
         for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
@@ -86,7 +88,7 @@ class ExampleIndex:
                 continue
             if len(rare) + len(ids) <= options.rare // (2 if len(canon.tokens) > options.long_question_words else 1):
                 rare.extend(ids)
-            if found and len(found) + len(ids) > self.budget:
+            if found and len(found) + len(ids) > budget:
                 break
             found.update(self.nearest_in_length(tok, length, options.pool_max))
         return list(found), rare

@@ -53,8 +53,8 @@ class MatchOptions:
     # pool_max of them, and of a name name_window, so the rest of the budget stays for the rare words
     name_window: int = 100
     nearest: int = 24  # of the pool, the nearest by token_sort_ratio are also scored by token_set_ratio
-    negative_nearest: int = 16  # out-of-scope examples scored in full (they have an index of their own)
-    rare: int = 32  # and the examples sharing the question's rarest words, if that few
+    negative_nearest: int = 8  # out-of-scope examples scored in full (they have an index of their own)
+    rare: int = 16  # and the examples sharing the question's rarest words, if that few
     subsets: int = 16  # and the longest examples all of whose words the question has
     subset_checks: int = 256  # examples checked for that, at most
     scan_max: int = 10_000  # strings a typo look-up scans; more are indexed (NearIndex)
