@@ -1,4 +1,4 @@
-"""Split a collection of real questions into training examples, development and held-out sets.
+"""Split a collection of real questions into training examples and a held-out set.
 
     python scripts/split_real_questions.py COLLECTED.yaml [...]
 
@@ -8,9 +8,9 @@ from and its label by meaning. Questions from one page stay together, so that a 
 cannot leak from training into measuring: the page's address is hashed, and its questions go
 
 - to `tests/real/holdout.yaml` (half the pages): scored, never used to tune anything;
-- to `intents/asked.yaml` (three in ten): training examples of their intent (or, null, of
-  what the bot has no facts on);
-- to `tests/real/dev.yaml` (the rest): development questions, whose errors may be looked at.
+- to `intents/asked.yaml` (the other half): training examples of their intent (or, null, of
+  what the bot has no facts on), and, scored page-fold by page-fold with a matcher that never
+  saw them (scripts/crossval_real.py), the development questions whose errors may be looked at.
 
 Re-running it on the same collection writes the same files. Questions already in a file are
 kept where they are; new ones are added by the same rule.
@@ -28,8 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = (  # (upper bound of the page's hash in [0, 1), file, header)
     (0.5, ROOT / "tests/real/holdout.yaml", "Held-out real questions: scored by tests/test_real_questions.py, never tuned on."),
-    (0.8, ROOT / "intents/asked.yaml", "Real questions used as training examples (bot/knowledge/asked.py)."),
-    (1.0, ROOT / "tests/real/dev.yaml", "Real development questions: their errors may be looked at and tuned on."),
+    (1.0, ROOT / "intents/asked.yaml", "Real questions used as training examples (bot/knowledge/asked.py)."),
 )
 KEYS = ("text", "intent", "also_ok", "lang", "kind", "source")
 
