@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..model import Concept
@@ -65,7 +66,7 @@ def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[st
     return out, lines
 
 
-def check_said_in(c: Collector, path: Path, concepts: dict[str, Concept], intents: dict[str, object]) -> None:
+def check_said_in(c: Collector, path: Path, concepts: dict[str, Concept], intents: Mapping[str, object]) -> None:
     """Every intent a name's statements are said to be in exists."""
     for concept in concepts.values():
         for iid in concept.said_in or ():
