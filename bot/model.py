@@ -131,6 +131,7 @@ class Match:
     reason: str  # short machine-readable reason for the decision
     extra: tuple[Match, ...] = ()  # a second question in the same message
     negative: float = 0.0  # score of the out-of-scope examples (intents/out_of_scope.yaml)
+    speaker: str | None = None  # the name whose words a "what did X say?" question asks for
     # the whole question in canonical form, however the conversation read it ("" for a chosen
     # intent): the key for "the same question asked again"
     canonical: str = ""

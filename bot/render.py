@@ -150,16 +150,21 @@ def _unanswered(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     return _refusal(kb, reply, surface)
 
 
+def _speaker(kb: KnowledgeBase, reply: Reply) -> str:
+    """The name of the one whose words were asked for, as the reader's language writes it."""
+    return kb.concepts[reply.match.speaker].display(reply.lang) if reply.match.speaker else ""
+
+
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
     if surface != "private":
         if reply.match.reason == NO_STATEMENT:
-            return [Block(kb.text("no_statement", lang, names=names))]
+            return [Block(kb.text("no_statement", lang, names=_speaker(kb, reply)))]
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(kb.text(key, lang, names=names))]
     if reply.match.reason == NO_STATEMENT:
-        first = kb.text("no_statement", lang, names=names)
+        first = kb.text("no_statement", lang, names=_speaker(kb, reply))
     else:
         first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
     if reply.alternatives:  # a near miss about one of the story's names: its nearest topic

@@ -77,7 +77,6 @@ class Decider:
         ranked = [s for s in ranked if s.intent != NEGATIVE]
         best, intent, reason = self._verdict(canon, ranked, negative)
         alternatives = self._alternatives(ranked, best, intent)
-        unknown = canon.unknown
         speaker = self._speaker(canon) if intent or reason in ASK_BACK_REASONS else None
         if speaker and intent not in (speaker.said_in or ()):
             if speaker.said_in:  # "what did the kremlin say?": where its words are
@@ -87,7 +86,7 @@ class Decider:
             else:  # "what did trump say?": we hold no statement of his; the nearest topic
                 nearest = intent or (best.intent if best.score >= self.thresholds.out_of_scope else None)
                 nearest = nearest or speaker.default_intent
-                intent, reason, unknown = None, NO_STATEMENT, (speaker.id,)
+                intent, reason = None, NO_STATEMENT
                 alternatives = (nearest,) if nearest else ()
         elif intent is None and reason in ASK_BACK_REASONS and not canon.unknown:
             alternatives = self._ask_back(canon, ranked)
@@ -103,10 +102,11 @@ class Decider:
             ranked=tuple(ranked),
             alternatives=alternatives,
             concepts=canon.concepts,
-            unknown=unknown,
+            unknown=canon.unknown,
             closest=tuple(closest),
             reason=reason,
             negative=negative,
+            speaker=speaker.id if speaker else None,
         )
 
     def _verdict(self, canon: Canon, ranked: list[Scored], negative: float) -> tuple[Scored, str | None, str]:
