@@ -171,14 +171,19 @@ class Conversation:
         parts = [p for p in _PARTS.split(question) if p.strip()]
         if len(parts) < 2:
             return first
-        found: list[Match] = []
+        candidates = []
         for part in parts:
-            canon = self._names.canonicalise(normalize(part))
-            if len(canon.tokens) < self._options.min_part_words:  # "pls answer", "в россию?", "and the us": not questions
-                continue
-            if not canon.concepts:  # a second question names what it asks about ("суббота или воскресенье" does not)
-                continue
-            m = self._decider.decide(part, normalize(part), canon)
+            normalized = normalize(part)
+            canon = self._names.canonicalise(normalized)
+            # "pls answer", "в россию?", "and the us" are not questions; a second question
+            # names what it asks about ("суббота или воскресенье" does not)
+            if len(canon.tokens) >= self._options.min_part_words and canon.concepts:
+                candidates.append((part, normalized, canon))
+        if len(candidates) < 2:
+            return first
+        found: list[Match] = []
+        for part, normalized, canon in candidates:
+            m = self._decider.decide(part, normalized, canon)
             clear = m.confidence >= self._decider.thresholds.out_of_scope + 0.1
             if m.intent and clear and m.intent not in {x.intent for x in found}:
                 found.append(m)
