@@ -35,7 +35,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.config import Settings
-from bot.logs import RedactToken, configure_logging
+from bot.logs import RedactSecrets, configure_logging
 from bot.store import Store
 from bot.tg import app as tg_app
 from bot.tg import curator
@@ -288,6 +288,49 @@ async def test_webhook_answers_400_to_json_with_the_secret_that_is_not_an_update
     assert hook.seen == [] and hook.api.sent() == []
 
 
+HASH_KEY = "hk-0123456789-the-hash-key"
+URL_PASSWORD = "pr0xy-Pa55word"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_no_secret_reaches_the_log_at_debug(kb, global_logging, log_format):
+    """At DEBUG python-telegram-bot logs every call's parameters, setWebhook's secret_token among
+    them. Every secret the bot holds (token, webhook secret, hash key, the password of a
+    user:pass@ base URL) is redacted from every line; the rest of the line stays."""
+    api = FakeBotApi()
+    await api.start()
+    base_url = api.base_url.replace("http://", f"http://proxyuser:{URL_PASSWORD}@")
+    settings = Settings(token=TOKEN, api_base_url=base_url, webhook_url=f"https://bot.example.org/{HOOK}",
+                        webhook_listen="127.0.0.1", webhook_port=free_port(), webhook_secret=SECRET,
+                        hash_key=HASH_KEY, log_format=log_format, log_level="DEBUG")
+    stream = io.StringIO()
+    configure_logging(settings, stream=stream)
+    application = build_application(settings, kb)
+    await application.initialize()
+    await application.start()
+    await application.updater.start_webhook(**webhook_options(settings))
+    try:
+        logging.getLogger("bot").debug("hash key %s, url %s", HASH_KEY, base_url)
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await api.stop()
+    shown = stream.getvalue()
+    assert "setWebhook" in shown and "secret_token" in shown  # the line that carried it is still there
+    assert leaks(shown, TOKEN) == []
+    for secret in (SECRET, HASH_KEY, URL_PASSWORD):
+        assert secret not in shown, secret
+    assert "<secret>" in shown and "proxyuser" in shown
+
+
+def test_a_short_secret_is_redacted_where_it_stands_alone_only():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "secret_token=%r in abcdef", ("abc",), None)
+    RedactSecrets("", ("abc",)).filter(record)
+    assert record.getMessage() == "secret_token='<secret>' in abcdef"
+
+
 # == The token never leaks ==========================================================================
 LEAK_TOKEN = "5550001234:AAFq7-Xw9_KpLm3NcVb8ZtRy2HdJe5GsQ0u"  # mixed case, like a real one
 FAILURES = ("500 JSON", "500 HTML", "closes the connection", "400 echoing the path", "403 echoing the path",
@@ -326,12 +369,12 @@ def test_log_filter_redacts_every_form_of_the_token():
     except RuntimeError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed: %s and %s", (forms[1], forms[3]),
                                    sys.exc_info(), sinfo=f"stack mentioning {forms[4]}")
-    RedactToken(LEAK_TOKEN).filter(record)
+    RedactSecrets(LEAK_TOKEN).filter(record)
     shown = logging.Formatter().format(record)
     assert leaks(shown) == []
     assert shown.count("<token>") == 2 + len(forms) + 1
     quiet = logging.LogRecord("x", logging.INFO, __file__, 1, "bot 5550001234 started", (), None)
-    RedactToken(LEAK_TOKEN).filter(quiet)
+    RedactSecrets(LEAK_TOKEN).filter(quiet)
     assert quiet.getMessage() == "bot 5550001234 started"
 
 
