@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
