@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     BaseRateLimiter,
@@ -40,7 +40,7 @@ from ..config import Settings
 from ..knowledge import KnowledgeBase
 from ..logs import configure_logging
 from ..model import Reply
-from ..observability import Handled, Observer
+from ..observability import BLOCKED_OUTCOME, Handled, Observer
 from ..store import Store, StoreError
 from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter
@@ -165,7 +165,10 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any
 def observed(callback: Callback) -> Callback:
     """Wrap a handler: time it, then log one line and count it (intent and confidence when it
     returned the Reply it sent; IGNORED when the update was not for the bot). Errors re-raise to
-    the error handler after being counted."""
+    the error handler after being counted. A 403 Forbidden (the user blocked the bot, the
+    account is deactivated, the bot was removed from the chat) is no error: Telegram will refuse
+    that chat whatever the bot does, so it is counted as blocked, logged at INFO, and the chat's
+    follow subscriptions end."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
@@ -178,6 +181,10 @@ def observed(callback: Callback) -> Callback:
                                     callback.__name__)
         try:
             result = await callback(update, context)
+        except Forbidden as exc:
+            observer.handled(handled(BLOCKED_OUTCOME, time.perf_counter() - started, error=_forbidden_reason(exc)))
+            await forget_chat(context.bot_data[STATE_KEY], update)
+            return None
         except Exception as exc:
             observer.handled(handled("error", time.perf_counter() - started, error=type(exc).__name__))
             raise
@@ -190,6 +197,21 @@ def observed(callback: Callback) -> Callback:
         return result
 
     return wrapper
+
+
+def _forbidden_reason(exc: Forbidden) -> str:
+    """Telegram's description without its "Forbidden: " prefix, e.g. "bot was blocked by the user"."""
+    return exc.message.partition("Forbidden: ")[2] or exc.message
+
+
+async def forget_chat(st: BotState, update: Update) -> None:
+    """A chat Telegram refuses is sent nothing more: its follow subscriptions end."""
+    if st.store is None or update.effective_chat is None:
+        return
+    try:
+        await asyncio.to_thread(st.store.deactivate, update.effective_chat.id)
+    except Exception as exc:  # noqa: BLE001 - the database being unavailable must not turn this into an error
+        log.warning("could not end the follow subscriptions of a chat that refuses the bot: %s", type(exc).__name__)
 
 
 async def on_start(application: Application) -> None:
