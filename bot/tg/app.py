@@ -49,6 +49,7 @@ from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
 from .ledger import ChatOrderedProcessor, Ledger, LedgerError, RecordBeforeConfirming, UpdateInbox
 from .memory import Memory
 from .observing import IGNORED, ObservedRequest
+from .webhook import harden_webhook_server
 
 log = logging.getLogger(__name__)
 update_log = logging.getLogger("bot.updates")
@@ -302,26 +303,10 @@ async def set_commands(application: Application) -> None:
         log.warning("could not set the command menu: %s", exc)
 
 
-WEBHOOK_MAX_BODY = 1024 * 1024  # bytes; an update is a few kB (deploy/nginx.conf: client_max_body_size 1m)
-WEBHOOK_HEADER_SECONDS = 60.0  # a connection that sends no complete request head for this long is closed
-WEBHOOK_BODY_SECONDS = 10.0  # and one that takes longer than this to send its body
-
-
-def limit_webhook_server() -> None:
-    """python-telegram-bot serves webhooks with tornado's HTTPServer and tornado's defaults
-    (bodies up to 100 MB, read whole before the secret is checked; an hour for a request head).
-    Make every HTTPServer of this process (there is only that one) refuse a body over
-    WEBHOOK_MAX_BODY from its Content-Length, before reading it, and drop slow senders."""
-    from tornado.httpserver import HTTPServer
-
-    HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY, idle_connection_timeout=WEBHOOK_HEADER_SECONDS,
-                         body_timeout=WEBHOOK_BODY_SECONDS)
-
-
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Where to listen and what to tell Telegram: the local server serves the URL's path, and
     every update must carry the secret (Telegram's X-Telegram-Bot-Api-Secret-Token header)."""
-    limit_webhook_server()
+    harden_webhook_server()
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,

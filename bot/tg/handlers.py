@@ -23,6 +23,7 @@ from telegram.ext import ContextTypes
 from ..answer import answer, answer_intent, context_of
 from ..config import Settings
 from ..knowledge import KnowledgeBase
+from ..message_length import TELEGRAM_LIMIT, telegram_length
 from ..model import Reply
 from ..observability import Observer
 from ..render import explain_text
@@ -215,6 +216,11 @@ async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
 async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> Reply | str | None:
     st, message, chat = state(context), update.effective_message, update.effective_chat
     if message is None or chat is None:
+        return IGNORED
+    if telegram_length(message.text or "") > TELEGRAM_LIMIT:
+        # Telegram sends no longer text: this one is forged, and matching it would hold up every chat
+        log.warning("update %s: a text of %d characters, over Telegram's %d, is not read",
+                    update.update_id, len(message.text or ""), TELEGRAM_LIMIT)
         return IGNORED
     addressed = addressing(message, context.bot.username, context.bot.id)
     if addressed is None:
