@@ -68,6 +68,9 @@ class RedactSecrets(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        fields = getattr(record, "fields", None)  # the JSON format's extra keys (see JsonFormatter)
+        if isinstance(fields, dict):
+            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         return True
 
 
