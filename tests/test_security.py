@@ -14,6 +14,7 @@ operator commands obey operators only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import io
@@ -25,6 +26,7 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote_plus
@@ -695,8 +697,72 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 """
 
 
-async def start_bot(base_url: str, *, log_format: str = "text", webhook: bool = False,
-                    fail_fast: bool = False) -> asyncio.subprocess.Process:
+LOAD_SECONDS = 180.0  # for a bot to load its knowledge and start, however busy the machine
+
+
+def starting_slots() -> asyncio.Semaphore:
+    """How many bots may be loading at once in this event loop: one per core. Loading is the
+    costly part of a start (imports, the knowledge base); 27 bots loading at once on 2 cores
+    made each take longer than the waits that followed, so the test timed out before the bot
+    made its first request."""
+    loop = asyncio.get_running_loop()
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+    return _SLOTS[loop]
+
+
+_SLOTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class BotProcess:
+    """`python -m bot run` (or FAIL_FAST) as a subprocess: its output (stdout and stderr) read as it
+    comes, and `loaded` set once it has logged "factbot starting" (or exited)."""
+
+    def __init__(self, process: asyncio.subprocess.Process):
+        self.process = process
+        self.output = bytearray()
+        self.loaded = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while chunk := await self.process.stdout.read(65536):
+            self.output += chunk
+            if b"factbot starting" in self.output:
+                self.loaded.set()
+        self.loaded.set()
+
+    def text(self) -> str:
+        return self.output.decode("utf-8", "replace")
+
+    async def finish(self, within: float) -> tuple[int, str, bool]:
+        """Wait up to `within` seconds for the bot to exit, then SIGTERM it (SIGKILL a minute later).
+        Returns (exit status, output, whether it had to be stopped)."""
+        stopped = False
+        try:
+            await asyncio.wait_for(asyncio.shield(self.process.wait()), within)
+        except TimeoutError:
+            stopped = True
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.shield(self.process.wait()), 60)
+            except TimeoutError:
+                self.process.kill()
+        await self.process.wait()
+        await self._reader
+        return self.process.returncode, self.text(), stopped
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+        self._reader.cancel()
+
+
+@contextlib.asynccontextmanager
+async def bot_process(base_url: str, *, log_format: str = "text", webhook: bool = False, fail_fast: bool = False):
+    """Start a bot once a starting slot is free, wait until it has loaded, and always stop it: a
+    failed or cancelled test leaves no process behind."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "TELEGRAM_"))}
     env = {**clean, "TELEGRAM_BOT_TOKEN": LEAK_TOKEN, "TELEGRAM_API_BASE_URL": base_url,
            "FACTBOT_LOG_LEVEL": "DEBUG", "FACTBOT_LOG_FORMAT": log_format, "PYTHONUNBUFFERED": "1"}
@@ -704,31 +770,28 @@ async def start_bot(base_url: str, *, log_format: str = "text", webhook: bool = 
         env.update(FACTBOT_WEBHOOK_URL=WEBHOOK["webhook_url"], FACTBOT_WEBHOOK_SECRET=SECRET,
                    FACTBOT_WEBHOOK_PORT=str(free_port()))
     args = ("-c", FAIL_FAST) if fail_fast else ("-m", "bot", "run")
-    return await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-
-
-async def finish(process: asyncio.subprocess.Process, *, within: float) -> tuple[int, str, bool]:
-    """Wait up to `within` seconds for the bot to exit, then SIGTERM it. Returns (exit status,
-    stdout + stderr, whether it had to be stopped)."""
-    communicate = asyncio.ensure_future(process.communicate())
-    stopped = False
+    bot: BotProcess | None = None
     try:
-        out, err = await asyncio.wait_for(asyncio.shield(communicate), within)
-    except TimeoutError:
-        stopped = True
-        process.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(communicate, 60)
-    return process.returncode, out.decode("utf-8", "replace") + err.decode("utf-8", "replace"), stopped
+        async with starting_slots():
+            bot = BotProcess(await asyncio.create_subprocess_exec(
+                sys.executable, *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT))
+            try:
+                await asyncio.wait_for(bot.loaded.wait(), LOAD_SECONDS)
+            except TimeoutError:
+                raise AssertionError(f"the bot did not load within {LOAD_SECONDS:.0f} s: {bot.text()[-2000:]}") from None
+        yield bot
+    finally:
+        if bot is not None:
+            await bot.kill()
 
 
 async def start_and_fail(failure: str, mode: str, log_format: str, *, fail_fast: bool, within: float) -> tuple:
-    """A subprocess bot that cannot start (see start_scenarios)."""
+    """A subprocess bot that cannot start (see start_scenarios); `within` counts from its start."""
     api = broken_api(failure, mode)
     base_url = await api.start() if api else f"http://127.0.0.1:{free_port()}/bot"
     try:
-        process = await start_bot(base_url, log_format=log_format, webhook=mode == "webhook", fail_fast=fail_fast)
-        code, output, stopped = await finish(process, within=within)
+        async with bot_process(base_url, log_format=log_format, webhook=mode == "webhook", fail_fast=fail_fast) as bot:
+            code, output, stopped = await bot.finish(within=within)
     finally:
         if api:
             await api.stop()
@@ -741,22 +804,20 @@ async def run_and_fail(failure: str | dict[str, str], log_format: str = "text", 
     enough, in the slow test, for the bot's own retries of the answer and the apology)."""
     api = BrokenBotApi(failure, ok=RUNNING_METHODS, question=True)
     await api.start()
-    process = await start_bot(api.base_url, log_format=log_format)
     try:
-        if process.returncode is not None:
-            raise AssertionError("the bot exited at once")
-        if api.failure.get("getUpdates", api.failure["*"]) == UNREACHABLE:
-            await api.wait_for(lambda: api.count("getUpdates") >= 1, timeout=60)
-            await asyncio.sleep(max(settle, 3))
-        else:
-            await api.wait_for(lambda: api.count("sendMessage", api.failure.get("sendMessage", api.failure["*"])) >= 1
-                               and api.count("getUpdates", api.failure.get("getUpdates", api.failure["*"])) >= 1,
-                               timeout=60)
-            await asyncio.sleep(settle)
-        code, output, stopped = await finish(process, within=0)
+        async with bot_process(api.base_url, log_format=log_format) as bot:
+            if bot.process.returncode is not None:
+                raise AssertionError(f"the bot exited at once: {bot.text()[-2000:]}")
+            if api.failure.get("getUpdates", api.failure["*"]) == UNREACHABLE:
+                await api.wait_for(lambda: api.count("getUpdates") >= 1, timeout=60)
+                await asyncio.sleep(max(settle, 3))
+            else:
+                await api.wait_for(lambda: api.count("sendMessage", api.failure.get("sendMessage", api.failure["*"])) >= 1
+                                   and api.count("getUpdates", api.failure.get("getUpdates", api.failure["*"])) >= 1,
+                                   timeout=60)
+                await asyncio.sleep(settle)
+            code, output, stopped = await bot.finish(within=0)
     finally:
-        if process.returncode is None:
-            process.kill()
         await api.stop()
     return code, output, stopped, api
 
@@ -782,10 +843,12 @@ async def test_token_never_leaks_from_python_m_bot_run_in_any_failure():
     starts = start_scenarios()
     at_once = [(f, mode, fmt) for f, mode, fmt in starts if f in (UNREACHABLE, "500 JSON", "500 HTML", "closes the connection")]
     runs = [UNREACHABLE, *FAILURES]
-    results = await asyncio.gather(
-        *(start_and_fail(f, mode, fmt, fail_fast=False, within=90) for f, mode, fmt in starts),
-        *(start_and_fail(f, mode, fmt, fail_fast=True, within=60) for f, mode, fmt in at_once),
-        *(run_and_fail(f, "json" if i % 2 else "text", settle=30) for i, f in enumerate(runs)))
+    # a TaskGroup: when one scenario fails, the others are cancelled and stop their bots
+    async with asyncio.TaskGroup() as group:
+        tasks = [*(group.create_task(start_and_fail(f, mode, fmt, fail_fast=False, within=90)) for f, mode, fmt in starts),
+                 *(group.create_task(start_and_fail(f, mode, fmt, fail_fast=True, within=60)) for f, mode, fmt in at_once),
+                 *(group.create_task(run_and_fail(f, "json" if i % 2 else "text", settle=30)) for i, f in enumerate(runs))]
+    results = [t.result() for t in tasks]
     names = ([f"start, {mode}, {f}" for f, mode, _ in starts] + [f"start, no retries, {mode}, {f}" for f, mode, _ in at_once]
              + [f"running, {f}" for f in runs])
     lines = []
