@@ -964,7 +964,7 @@ async def operated(kb, tmp_path, monkeypatch):
     store.close()
 
 
-OPERATOR_TEXTS = ("tg_paused_on", "tg_paused_off", "tg_reload_ok", "tg_stats_none")
+OPERATOR_TEXTS = ("tg_paused_on", "tg_paused_off", "tg_reload_ok", "tg_stats_none", "tg_stats_unavailable")
 
 
 def assert_not_obeyed(bot: Operated, command: str, kb_before, paused_before: bool) -> None:
