@@ -356,6 +356,14 @@ async def test_no_secret_reaches_the_log_at_debug(kb, global_logging, log_format
     assert "<secret>" in shown and "proxyuser" in shown
 
 
+def test_an_unreachable_api_is_named_without_the_password_of_its_url(kb, capfd, global_logging, no_waiting):
+    base_url = f"http://proxyuser:{URL_PASSWORD}@127.0.0.1:{free_port()}/bot"
+    code = tg_app.run(Settings(token=TOKEN, api_base_url=base_url), kb)
+    out, err = capfd.readouterr()
+    assert code == 1 and "cannot reach the Bot API at proxyuser:<masked>@127.0.0.1" in err, err[-500:]
+    assert URL_PASSWORD not in out + err
+
+
 def test_a_short_secret_is_redacted_where_it_stands_alone_only():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "secret_token=%r in abcdef", ("abc",), None)
     RedactSecrets("", ("abc",)).filter(record)

@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from ..config import Settings
+from ..config import Settings, mask_url
 from ..knowledge import KnowledgeBase
 from ..logs import configure_logging
 from ..model import Reply
@@ -341,8 +341,8 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
     except InvalidToken:
         print("Telegram refused the token: check TELEGRAM_BOT_TOKEN (see docs/telegram.md).", file=sys.stderr)
         return 2
-    except NetworkError as exc:  # the URL carries the token: name the host only
-        host = urlparse(settings.api_base_url).netloc
+    except NetworkError as exc:  # the URL carries the token: name the host only (a password masked)
+        host = urlparse(mask_url(settings.api_base_url)).netloc
         print(f"cannot reach the Bot API at {host}: {type(exc).__name__}. Check the network and "
               "TELEGRAM_API_BASE_URL.", file=sys.stderr)
         return 1
