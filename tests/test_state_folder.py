@@ -45,7 +45,7 @@ def test_a_deleted_state_folder_is_made_again_with_the_same_hash_key(tmp_path, c
         store.close()
     assert key_path(store.path).read_bytes() == key, "the key file was put back with the key in use"
     [rows] = [read_questions(store.path)]
-    assert [r.text for r in rows] == ["where is assad", "who controls damascus"]
+    assert sorted(r.text for r in rows) == ["where is assad", "who controls damascus"]
     reopened = [w for w in warnings(caplog) if "was deleted while the bot ran" in w]
     assert len(reopened) == 1, warnings(caplog)
     restarted = Store.open(state / "factbot.sqlite3")
