@@ -218,10 +218,14 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     if message is None or chat is None:
         return IGNORED
     if telegram_length(message.text or "") > TELEGRAM_LIMIT:
-        # Telegram sends no longer text: this one is forged, and matching it would hold up every chat
+        # Telegram sends no longer text: this one is forged, and reading it (even to see whether
+        # it is for the bot) would hold up every chat. A short note in private, silence elsewhere.
         log.warning("update %s: a text of %d characters, over Telegram's %d, is not read",
                     update.update_id, len(message.text or ""), TELEGRAM_LIMIT)
-        return IGNORED
+        if chat.type != Chat.PRIVATE:
+            return IGNORED
+        await message.reply_text(st.kb.text("tg_too_long", lang(st.kb, update)), do_quote=True)
+        return None
     addressed = addressing(message, context.bot.username, context.bot.id)
     if addressed is None:
         return IGNORED
