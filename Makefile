@@ -5,12 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test venv eval tune bench clean
+.PHONY: chat test venv eval tune bench lock clean
 
-$(STAMP): pyproject.toml
+# The exact versions of requirements-test.lock, checked against their hashes, then the project itself.
+$(STAMP): pyproject.toml requirements-test.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -34,5 +36,14 @@ tune: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py --json benchmarks/results.json
 
+# Refresh the lock files from pyproject.toml (newest versions its ranges allow), with pip-tools in a
+# venv of its own; then run `make test` and commit pyproject.toml and both lock files together.
+LOCK_VENV := .lock-venv
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --upgrade
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools)
+	$(COMPILE) -o requirements.lock pyproject.toml
+	$(COMPILE) --extra test -o requirements-test.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache

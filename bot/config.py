@@ -17,14 +17,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from .answer import STALE_DAYS
 from .knowledge import DEFAULT_ROOT
+from .yamlsource import NotAFile, read_regular_file
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 CONFIG_FILE_VARIABLE = "FACTBOT_CONFIG_FILE"
 WEBHOOK_PUBLIC_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+CONFIG_FILE_MAX_BYTES = 100_000  # a full env file is under 10 kB
 DB_FILE = "factbot.sqlite3"
 LEDGER_FILE = "updates.sqlite3"  # bot/tg/ledger.py: updates received and handled
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -99,11 +101,28 @@ def _choice(*choices: str, upper: bool = False) -> Callable[[str, str], str]:
     return parse
 
 
+def url_password(url: str) -> str:
+    """The password of a `user:pass@host` URL, as written in it ("" when it has none)."""
+    userinfo, at, _ = urlparse(url).netloc.rpartition("@")
+    _, colon, password = userinfo.partition(":")
+    return password if at and colon else ""
+
+
+def mask_url(url: str) -> str:
+    """The URL with the password of a `user:pass@` part replaced by <masked>."""
+    password = url_password(url)
+    if not password:
+        return url
+    parsed = urlparse(url)
+    user = parsed.netloc.rpartition("@")[0].partition(":")[0]
+    return parsed._replace(netloc=f"{user}:<masked>@{parsed.netloc.rpartition('@')[2]}").geturl()
+
+
 def _url(name: str, raw: str) -> str:
     value = raw.strip()
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {mask_url(value)!r}")
     return value
 
 
@@ -113,11 +132,12 @@ def _webhook_url(name: str, raw: str) -> str:
         return ""
     parsed = urlparse(value)
     if parsed.scheme != "https" or not parsed.hostname:
-        raise SettingsError(f"{name} must be an https:// URL (Telegram only delivers webhooks over HTTPS), got {value!r}")
+        raise SettingsError(f"{name} must be an https:// URL (Telegram only delivers webhooks over HTTPS), "
+                            f"got {mask_url(value)!r}")
     try:
         port = parsed.port
     except ValueError:
-        raise SettingsError(f"{name} has an invalid port: {value!r}") from None
+        raise SettingsError(f"{name} has an invalid port: {mask_url(value)!r}") from None
     if port is not None and port not in WEBHOOK_PUBLIC_PORTS:
         raise SettingsError(f"{name} must use port {', '.join(map(str, WEBHOOK_PUBLIC_PORTS))} "
                             f"(the only ones Telegram delivers to), got {port}")
@@ -191,6 +211,8 @@ class Option:
             return ",".join(str(v) for v in sorted(value))
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, str):
+            return mask_url(value)
         return "" if value is None else str(value)
 
 
@@ -252,7 +274,9 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     """KEY=VALUE lines (`export ` and matching quotes allowed, # comments) -> {KEY: (VALUE, line)}."""
     where = f"{CONFIG_FILE_VARIABLE} {path}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, CONFIG_FILE_MAX_BYTES).decode("utf-8")
+    except NotAFile as exc:
+        raise SettingsError(f"{where}: {exc}") from None
     except OSError as exc:
         raise SettingsError(f"{where}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -267,7 +291,10 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
         key, sep, value = line.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not _KEY.match(key):
-            raise SettingsError(f"{where}:{number}: expected KEY=VALUE, got {line[:40]!r}")
+            # never quote the line: "TELEGRAM_BOT_TOKEN 123456:ABC..." would show the token
+            named = re.match(r"[A-Za-z_][A-Za-z0-9_]*", line)
+            about = f" (the line starts with {named.group(0)})" if named and named.group(0) in BY_NAME else ""
+            raise SettingsError(f"{where}:{number}: expected KEY=VALUE{about}; the line is not shown, it may hold a secret")
         if key == CONFIG_FILE_VARIABLE:
             raise SettingsError(f"{where}:{number}: {CONFIG_FILE_VARIABLE} can only be set in the environment")
         if key not in BY_NAME:
@@ -353,6 +380,15 @@ class Settings:
         """Where updates received and handled are kept across restarts: the state dir's
         updates.sqlite3, else None (kept in memory)."""
         return self.state_dir / LEDGER_FILE if self.state_dir is not None else None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value the bot holds, as the log filter must hide it: the token, the webhook
+        secret, the hash key, and the password of a URL setting (as written and decoded)."""
+        found = [getattr(self, o.attr) for o in OPTIONS if o.secret]
+        for url in (self.api_base_url, self.webhook_url):
+            password = url_password(url)
+            found += [password, unquote(password)]
+        return tuple(dict.fromkeys(s for s in found if s))
 
     def token_problem(self) -> str | None:
         """Why the token cannot be used to run the bot, or None. Never repeats the token."""

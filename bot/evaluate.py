@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,25 +154,55 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def overlapping_examples(kb: KnowledgeBase) -> list[tuple[str, str, str, str, float]]:
+OVERLAP_WORDS = 3  # an example is compared through its rarest words ...
+OVERLAP_PER_WORD = 100  # ... with all of a rare word's examples, or the nearest in length of a common one's
+
+
+def overlapping_examples(kb: KnowledgeBase, counted: list[int] | None = None) -> list[tuple[str, str, str, str, float]]:
     """Examples that sit closer to another intent's example than to any of their own.
 
-    Returns (intent, example, other intent, other example, score) for each.
+    Returns (intent, example, other intent, other example, score) for each. Each example is
+    compared with the examples that share one of its OVERLAP_WORDS rarest words: all of them
+    for a word in at most OVERLAP_PER_WORD examples, else the OVERLAP_PER_WORD nearest in
+    length (a token sort ratio of 80 needs most words shared and lengths alike). Time thus grows
+    linearly with the examples, not with their square (all pairs took over 17 minutes for 43,000).
+    `counted`, when given, gets the number of comparisons made appended.
     """
     m = kb.matcher
-    texts = [m.canonical(ex.text) for ex in kb.examples()]
-    owners = [ex.intent for ex in kb.examples()]
-    raw = [ex.text for ex in kb.examples()]
-    out = []
+    examples = kb.examples()
+    texts = [m.canonical(ex.text) for ex in examples]
+    owners = [ex.intent for ex in examples]
+    words = [set(text.split()) for text in texts]
+    postings: dict[str, list[int]] = {}
+    for j, each in enumerate(words):
+        for word in each:
+            postings.setdefault(word, []).append(j)
+    by_length = {w: sorted(ids, key=lambda j: len(texts[j])) for w, ids in postings.items() if len(ids) > OVERLAP_PER_WORD}
+    lengths = {w: [len(texts[j]) for j in ids] for w, ids in by_length.items()}
+    out, comparisons = [], 0
     for i, text in enumerate(texts):
-        best_own, best_other, other_j = 0.0, 0.0, -1
-        for _, s, j in process.extract(text, texts, scorer=fuzz.token_sort_ratio, limit=None):
-            if i == j or texts[i] == "":
+        if not text:
+            continue
+        candidates: set[int] = set()
+        for word in sorted(words[i], key=lambda w: (len(postings[w]), w))[:OVERLAP_WORDS]:
+            if word not in by_length:
+                candidates.update(postings[word])
                 continue
+            at = bisect_left(lengths[word], len(text))
+            start = max(0, min(at - OVERLAP_PER_WORD // 2, len(by_length[word]) - OVERLAP_PER_WORD))
+            candidates.update(by_length[word][start: start + OVERLAP_PER_WORD])
+        candidates.discard(i)
+        pool = sorted(candidates)
+        comparisons += len(pool)
+        best_own, best_other, other_j = 0.0, 0.0, -1
+        for _, s, k in process.extract(text, [texts[j] for j in pool], scorer=fuzz.token_sort_ratio, limit=None):
+            j = pool[k]
             if owners[j] == owners[i]:
                 best_own = max(best_own, float(s))
             elif s > best_other:
                 best_other, other_j = float(s), j
         if other_j >= 0 and best_other > best_own and best_other >= 80:
-            out.append((owners[i], raw[i], owners[other_j], raw[other_j], best_other))
+            out.append((owners[i], examples[i].text, owners[other_j], examples[other_j].text, best_other))
+    if counted is not None:
+        counted.append(comparisons)
     return out

@@ -1,6 +1,7 @@
 """How the bot logs: one line per event, readable text or JSON (FACTBOT_LOG_FORMAT), at
-FACTBOT_LOG_LEVEL, with the bot token redacted from every line, tracebacks included; errors
-nobody caught are logged through the same filter."""
+FACTBOT_LOG_LEVEL, with every secret (the bot token, the webhook secret, the hash key, a password
+in a URL) redacted from every line, tracebacks included; errors nobody caught are logged through
+the same filter."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from .config import Settings
 
@@ -19,30 +21,42 @@ log = logging.getLogger(__name__)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class RedactToken(logging.Filter):
-    """Keep the bot token out of every log line, tracebacks included.
+class RedactSecrets(logging.Filter):
+    """Keep every secret the bot holds out of every log line, tracebacks included.
 
     The token is "<bot id>:<secret>". Error texts carry it in more than one form: as is in a URL,
     URL-encoded (":" as "%3A", when a server echoes the path it was asked for), or lower-cased
     (python-telegram-bot capitalises a "Bad Request: ..." description, which lower-cases the
     rest). So the secret part is matched in any letter case, with the bot id and the colon (in
-    either form) when they precede it, and all of it becomes "<token>".
+    either form) when they precede it, and all of it becomes "<token>". The other secrets (the
+    webhook secret, the hash key, a password in a URL: `Settings.secrets()`) become "<secret>",
+    as written or URL-encoded; one shorter than 8 characters only where it stands alone, so that
+    a short one does not blot out every word that contains it.
     """
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, others: tuple[str, ...] = ()):
         super().__init__()
-        self.token = token
+        self.token, self.others = token, tuple(o for o in others if o and o != token)
+        self.key = (self.token, self.others)
         bot_id, colon, secret = token.rpartition(":")
         secret = secret if colon else token
-        self._pattern = re.compile(
+        self._token = re.compile(
             (rf"(?:{re.escape(bot_id)}(?::|%3A))?" if colon else "") + re.escape(secret), re.IGNORECASE
         ) if secret else None
+        forms = sorted({f for o in self.others for f in (o, quote(o, safe=""))}, key=len, reverse=True)
+        self._others = re.compile("|".join(
+            re.escape(f) if len(f) >= 8 else rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" for f in forms
+        )) if forms else None
 
     def redact(self, text: str) -> str:
-        return self._pattern.sub("<token>", text) if self._pattern is not None else text
+        if self._token is not None:
+            text = self._token.sub("<token>", text)
+        if self._others is not None:
+            text = self._others.sub("<secret>", text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is None:
+        if self._token is None and self._others is None:
             return True
         message = record.getMessage()
         redacted = self.redact(message)
@@ -54,6 +68,9 @@ class RedactToken(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        fields = getattr(record, "fields", None)  # the JSON format's extra keys (see JsonFormatter)
+        if isinstance(fields, dict):
+            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         return True
 
 
@@ -91,9 +108,10 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry request URLs
-    for each in root.handlers:  # (a filter for another token, from an earlier call, does not count)
-        if not any(isinstance(f, RedactToken) and f.token == settings.token for f in each.filters):
-            each.addFilter(RedactToken(settings.token))
+    wanted = RedactSecrets(settings.token, settings.secrets())
+    for each in root.handlers:  # (a filter for other secrets, from an earlier call, does not count)
+        if not any(isinstance(f, RedactSecrets) and f.key == wanted.key for f in each.filters):
+            each.addFilter(wanted)
     sys.excepthook = log_uncaught
     threading.excepthook = log_uncaught_in_thread
     logging.captureWarnings(True)

@@ -31,6 +31,7 @@ MAX_API_SILENCE = 300.0  # seconds without a successful Bot API call before /hea
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 IGNORED_OUTCOME = "ignored"  # an update not meant for the bot: its line is logged at DEBUG only
+BLOCKED_OUTCOME = "blocked"  # Telegram refused the chat (403): blocked, deactivated, removed; not an error
 
 
 # -- metrics --------------------------------------------------------------------------------------
@@ -50,6 +51,7 @@ class Metrics:
         self.answers: Counter[str] = Counter()
         self.refusals = 0
         self.errors = 0
+        self.outcomes: Counter[str] = Counter()  # handled updates by outcome (Handled.outcome)
         self.latency_buckets = [0] * len(LATENCY_BUCKETS)
         self.latency_sum = 0.0
         self.latency_count = 0
@@ -75,6 +77,8 @@ class Metrics:
                [(f'{{intent="{_label(k)}"}}', n) for k, n in sorted(self.answers.items())])
         metric("factbot_refusals_total", "counter", "Questions refused as out of scope.", [("", self.refusals)])
         metric("factbot_errors_total", "counter", "Updates whose handler failed.", [("", self.errors)])
+        metric("factbot_handled_total", "counter", "Updates handled, by outcome (blocked: the chat refuses the bot).",
+               [(f'{{outcome="{_label(k)}"}}', n) for k, n in sorted(self.outcomes.items())])
         cumulative = [(f'{{le="{bound}"}}', n) for bound, n in zip(LATENCY_BUCKETS, self.latency_buckets)]
         lines.append("# HELP factbot_answer_latency_seconds Time to answer a question: handler start to answer sent.")
         lines.append("# TYPE factbot_answer_latency_seconds histogram")
@@ -122,7 +126,7 @@ class Handled:
     kind: str  # message, edited_message, channel_post, callback_query, inline_query, ...
     chat_type: str  # private, group, supergroup, channel, inline
     handler: str
-    outcome: str  # answered, refused, handled, ignored, error
+    outcome: str  # answered, refused, handled, ignored, blocked, error
     latency: float  # seconds
     intent: str | None = None
     confidence: float | None = None
@@ -158,6 +162,7 @@ class Observer:
     def handled(self, event: Handled) -> None:
         """Count the update and write its one log line (INFO; DEBUG when it was not for the bot)."""
         m = self.metrics
+        m.outcomes[event.outcome] += 1
         if event.outcome == "answered" and event.intent:
             m.answers[event.intent] += 1
         elif event.outcome == "refused":

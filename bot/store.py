@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -184,6 +185,21 @@ def migrate(con: sqlite3.Connection) -> int:
     return found
 
 
+def key_path(path: Path) -> Path:
+    """Where the generated hash key of the database at `path` is kept."""
+    return path.with_name(path.name + KEY_SUFFIX)
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none: tells a file deleted
+    or replaced since it was opened."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def hash_key(path: Path, configured: str) -> bytes:
     """FACTBOT_HASH_KEY, else the key kept next to the database (created, mode 600, on first use).
 
@@ -194,7 +210,7 @@ def hash_key(path: Path, configured: str) -> bytes:
     """
     if configured:
         return configured.encode("utf-8")
-    key_file = path.with_name(path.name + KEY_SUFFIX)
+    key_file = key_path(path)
     try:
         existing = key_file.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -237,9 +253,10 @@ class Store:
 
     def __init__(self, path: Path, key: bytes, retention_days: int = 90, *, batch_size: int = 200,
                  flush_seconds: float = 0.5, max_queue: int = 10_000, busy_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, key_file: Path | None = None):
         self.path = Path(path)
         self._key = key
+        self.key_file = key_file  # where the key is kept (None: FACTBOT_HASH_KEY, or given by the caller)
         self.retention_days = retention_days
         self.busy_seconds = busy_seconds
         self.clock = clock
@@ -249,23 +266,83 @@ class Store:
             idle=self._purge_wait)
         self._con: sqlite3.Connection | None = None  # the writer thread's own connection
         self._last_purge = 0.0
-        with closing(self._connect()) as con:  # create and migrate now: a broken file is reported at start
-            con.execute("PRAGMA journal_mode=WAL")
-            migrate(con)
+        self._identity: tuple[int, int] | None = None
+        self._reopening = threading.Lock()
+        self._unavailable: str | None = None  # why the file could not be opened again (warned once)
+        self._create()  # now: a broken file is reported at start
 
     @classmethod
     def open(cls, path: Path, configured_key: str = "", retention_days: int = 90, **options) -> Store:
         """Open (creating if needed) the database at `path` and start its writer; StoreError if impossible."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            store = cls(path, hash_key(path, configured_key), retention_days, **options)
+            store = cls(path, hash_key(path, configured_key), retention_days,
+                        key_file=None if configured_key else key_path(path), **options)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from None
         store.start()
         return store
 
     def _connect(self, readonly: bool = False) -> sqlite3.Connection:
+        self.reopen_if_gone()
         return connect(self.path, self.busy_seconds, readonly)
+
+    def _create(self) -> None:
+        with closing(connect(self.path, self.busy_seconds)) as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            migrate(con)
+        self._identity = file_identity(self.path)
+
+    def reopen_if_gone(self) -> bool:
+        """The database file deleted or replaced while the bot runs (the state folder wiped, a
+        backup put back): open it again as it now is, created and migrated if gone, and put the
+        hash key file back if it went with it, with the key in use, so that user hashes stay the
+        same across the next restart. A key file that now holds another key is left alone (the
+        key in use stays until the restart): warned. Each change is warned once. Returns whether
+        it reopened; raises StoreError when the file cannot be opened (the records are
+        unavailable until it can)."""
+        if self._identity is not None and file_identity(self.path) == self._identity:
+            return False
+        with self._reopening:
+            now = file_identity(self.path)
+            if self._identity is not None and now == self._identity:
+                return False
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._create()
+                self._keep_key()
+            except (OSError, sqlite3.Error, StoreError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                if problem != self._unavailable:
+                    log.warning("the records are unavailable: the database %s cannot be opened again (%s)", self.path, problem)
+                    self._unavailable = problem
+                raise StoreError(f"the records are unavailable: cannot open {self.path}") from None
+            self._unavailable = None
+            log.warning("the database %s was %s while the bot ran: opened again (records written before are not in it)",
+                        self.path, "deleted" if now is None else "replaced")
+            return True
+
+    def _keep_key(self) -> None:
+        if self.key_file is None:
+            return
+        try:
+            kept = self.key_file.read_bytes().strip()
+        except FileNotFoundError:
+            kept = b""
+        if kept == self._key:
+            return
+        if kept:
+            log.warning("the hash key file %s now holds another key: this run keeps the key it started with; "
+                        "from the next start, user hashes will not match the earlier ones", self.key_file)
+            return
+        temporary = self.key_file.with_name(f"{self.key_file.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(self._key + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.key_file)
+        log.warning("the hash key file %s was gone: written again with the key in use", self.key_file)
 
     # -- hashing and ids ---------------------------------------------------------------------------
     def user_hash(self, user_id: int) -> str:
@@ -308,6 +385,9 @@ class Store:
     def _write_batch(self, records: list[QuestionRecord | FeedbackRecord]) -> None:
         """On the writer thread: purge once a day, write `records` in one transaction."""
         try:
+            if self.reopen_if_gone() and self._con is not None:  # it wrote to a file no longer there
+                self._con.close()
+                self._con = None
             if self._con is None:
                 self._con = self._connect()
             if self.clock() - self._last_purge >= DAY_SECONDS:
@@ -315,7 +395,7 @@ class Store:
                 self._purge(self._con)
             if records:
                 self._write(self._con, records)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
             self.not_recorded += len(records)
             log.warning("not recorded: %d question/feedback events (%s: %s)", len(records), type(exc).__name__, exc)
             if self._con is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,40 @@ class LineList(list):
         super().__init__(*args)
         self.line = 0
         self.item_lines: list[int] = []
+
+
+class NotAFile(Exception):
+    """What is at a path is not a regular file (a folder, a device, a FIFO); the message says why."""
+
+
+class TooBig(NotAFile):
+    """A regular file with more bytes than allowed."""
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, if it has at most `limit` of them.
+
+    A device (/dev/zero), a FIFO or a socket is refused before anything is read: it has no end,
+    or would wait for a writer (the open does not wait: O_NONBLOCK). The limit is applied while
+    reading, so a file that grows meanwhile is cut off at the limit, never read whole.
+    Raises NotAFile, or OSError when it cannot be opened or read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise NotAFile("is a folder, not a file: move it away or rename it")
+        if not stat.S_ISREG(mode):
+            raise NotAFile("is not a regular file (a device, a pipe or a socket): only files are read")
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise TooBig(f"has more than {limit} bytes, the limit")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class DataError(Exception):
@@ -107,20 +143,19 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 def read_yaml(path: Path) -> Any:
     """Parse one file; raise DataError with the file and line of the first problem."""
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(path, 0, f"cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise DataError(path, 0, "is a folder, not a file: move it away or rename it")
-    if size > MAX_FILE_BYTES:
-        raise DataError(path, 1, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except TooBig as exc:
+        raise DataError(path, 1, f"the file {exc}") from None
+    except NotAFile as exc:
+        raise DataError(path, 0, str(exc)) from None
+    except OSError as exc:  # missing, unreadable (permissions), vanished meanwhile
+        raise DataError(path, 0, f"cannot read: {exc.strerror or exc}") from None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         raise DataError(path, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
-    except OSError as exc:  # unreadable (permissions), vanished meanwhile
-        raise DataError(path, 0, f"cannot read: {exc.strerror or exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text's universal newlines did
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.MarkedYAMLError as exc:

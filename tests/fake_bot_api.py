@@ -117,6 +117,7 @@ class FakeBotApi:
     chats: dict[int, dict] = field(default_factory=dict)
     admins: set[tuple[int, int]] = field(default_factory=set)  # (chat id, user id) pairs getChatMember calls admins
     blocked: set[int] = field(default_factory=set)  # chats that blocked the bot: sendMessage gets 403
+    blocked_description: str = "Forbidden: bot was blocked by the user"  # (or deactivated, kicked, ...)
     faults: Faults = field(default_factory=Faults)
     queries_answer_once: bool = False  # like Telegram: a second answerCallbackQuery for one query gets 400
     _answered_queries: set[str] = field(default_factory=set)
@@ -245,7 +246,7 @@ class FakeBotApi:
             if self.on_call is not None:
                 self.on_call(self.calls[-1])
         if method == "sendMessage" and int(params["chat_id"]) in self.blocked:
-            return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            return 403, {"ok": False, "error_code": 403, "description": self.blocked_description}
         if method == "answerCallbackQuery" and self.queries_answer_once:
             if params["callback_query_id"] in self._answered_queries:
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: query is too old and "

@@ -18,8 +18,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +38,7 @@ from bot.tg.app import build_application
 from bot.tg.handlers import STATE_KEY
 from bot.yamlsource import MAX_FILE_BYTES
 
+from .conftest import ROOT
 from .fake_bot_api import TOKEN, FakeBotApi, RecordingRequest, message, private_chat, user
 
 ERROR = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?P<message>\S.*)$")
@@ -460,6 +464,24 @@ def test_broken_data_is_refused_with_located_errors(data, name):
     expect = VARIANTS[name](data)
     assert_named(refused(data), expect)
     assert not (data / "PWNED").exists(), "a YAML tag ran code"
+
+
+@pytest.mark.parametrize("kind", ["device", "FIFO"])
+def test_a_knowledge_file_that_is_not_a_regular_file_is_one_error(data, kind):
+    """intents/aliases.yaml as /dev/zero ended in a MemoryError traceback at 3.8 GB, and as a FIFO
+    hung the load. Now: one located error at once. (`validate` runs under a memory cap and a time
+    limit, so a regression fails instead of taking the machine's memory or hanging.)"""
+    path = data / "intents" / "aliases.yaml"
+    path.unlink()
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(path)
+    result = subprocess.run(
+        ["/bin/sh", "-c", f"ulimit -v 2000000; exec {sys.executable} -m bot --data {data} validate"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-800:]
+    assert f"{path}:0: is not a regular file" in result.stdout + result.stderr
 
 
 # -- a running bot keeps its base -------------------------------------------------------------

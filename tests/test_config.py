@@ -174,10 +174,67 @@ def test_a_missing_file_is_named(tmp_path):
         Settings.from_env({"FACTBOT_CONFIG_FILE": str(tmp_path / "nowhere.env")})
 
 
+def test_a_line_without_equals_is_named_by_line_and_key_and_never_quoted(tmp_path):
+    """`TELEGRAM_BOT_TOKEN 123456:ABC...` (a space for the "="): the error named the line by
+    quoting it, bot id and the start of the secret included."""
+    path = write(tmp_path, f"# settings\nTELEGRAM_BOT_TOKEN {TOKEN}\n")
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"FACTBOT_CONFIG_FILE": str(path)})
+    message = str(caught.value)
+    assert "factbot.env:2: expected KEY=VALUE" in message and "TELEGRAM_BOT_TOKEN" in message
+    bot_id, secret = TOKEN.split(":")
+    assert bot_id not in message and secret[:4] not in message
+
+
+def special_file_env(tmp_path: Path, kind: str) -> dict[str, str]:
+    if kind == "device":
+        return {"FACTBOT_CONFIG_FILE": "/dev/zero"}
+    if kind == "FIFO":
+        os.mkfifo(tmp_path / "factbot.env")
+    elif kind == "folder":
+        (tmp_path / "factbot.env").mkdir()
+    else:  # a regular file past the limit
+        write(tmp_path, "# " + "x" * 200_000 + "\n")
+    return {"FACTBOT_CONFIG_FILE": str(tmp_path / "factbot.env")}
+
+
+@pytest.mark.parametrize("kind,says", [("device", "not a regular file"), ("FIFO", "not a regular file"),
+                                       ("folder", "is a folder"), ("oversized file", "bytes, the limit")])
+def test_only_a_regular_file_of_limited_size_is_read_as_the_config_file(tmp_path, kind, says):
+    """/dev/zero grew to gigabytes, a FIFO hung: each is now one line naming the file, at once.
+    Run as `python -m bot config` under a memory cap and a time limit, so a regression fails
+    instead of taking the machine's memory or hanging the suite."""
+    env = special_file_env(tmp_path, kind)
+    result = subprocess.run(["/bin/sh", "-c", f"ulimit -v 2000000; exec {sys.executable} -m bot config"],
+                            cwd=ROOT, env={**clean_env(), **env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr[-500:]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"configuration error: FACTBOT_CONFIG_FILE {env['FACTBOT_CONFIG_FILE']}: ") and says in line
+
+
+def test_a_password_in_a_url_is_masked_by_config_and_in_errors():
+    result = run_cli("config", env={"TELEGRAM_API_BASE_URL": "http://proxy:s3cr3t-pw@127.0.0.1:8081/bot"})
+    assert result.returncode == 0, result.stderr
+    assert "s3cr3t-pw" not in result.stdout
+    assert "TELEGRAM_API_BASE_URL=http://proxy:<masked>@127.0.0.1:8081/bot " in result.stdout
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"FACTBOT_WEBHOOK_URL": "http://hook:s3cr3t-pw@bot.example.org/hook"})
+    assert "s3cr3t-pw" not in str(caught.value) and "<masked>" in str(caught.value)
+
+
+def test_secrets_lists_every_secret_the_bot_holds():
+    settings = Settings(token=TOKEN, webhook_secret=SECRET, hash_key="the-hash-key",
+                        api_base_url="https://u:p%40ss@api.example.org/bot")
+    assert set(settings.secrets()) == {TOKEN, SECRET, "the-hash-key", "p%40ss", "p@ss"}
+
+
 # -- python -m bot config ---------------------------------------------------------------------------
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "TELEGRAM_"))}
+
+
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "TELEGRAM_"))}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env={**clean, **env},
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env={**clean_env(), **env},
                           capture_output=True, text=True, timeout=60)
 
 

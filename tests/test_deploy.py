@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -100,15 +101,20 @@ def compose() -> dict:
 
 
 # -- Dockerfile ----------------------------------------------------------------------------------------
-def test_dockerfile_starts_from_python_311_slim():
+def test_dockerfile_starts_from_a_python_311_slim_patch_release():
+    """python:3.11-slim moved under the image at every build: pinned to a patch release."""
     [base] = instructions("FROM")
-    assert re.fullmatch(r"python:3\.11-slim(-\w+)?", base.split()[0]), base
+    assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?", base.split()[0]), base
 
 
-def test_dockerfile_installs_from_pyproject():
-    copies = instructions("COPY")
-    assert any(c.split()[0] == "pyproject.toml" for c in copies)
-    assert any(re.search(r"\bpip install (--[\w-]+ )*\.(\s|$)", r) for r in instructions("RUN")), "pip install ."
+def test_dockerfile_installs_the_locked_dependencies_then_the_code_without_resolving():
+    copies = [c.split()[0] for c in instructions("COPY")]
+    runs = instructions("RUN")
+    assert "requirements.lock" in copies and "pyproject.toml" in copies
+    locked = [i for i, r in enumerate(runs) if re.search(r"\bpip install --require-hashes -r requirements\.lock\b", r)]
+    code = [i for i, r in enumerate(runs) if re.search(r"\bpip install --no-deps \.(\s|$)", r)]
+    assert locked and code and locked[0] < code[0], runs
+    assert not [r for r in runs if re.search(r"\bpip install\b", r) and "--require-hashes" not in r and "--no-deps" not in r]
 
 
 def test_dockerfile_runs_as_a_non_root_user_after_installing():
@@ -417,6 +423,72 @@ def test_docs_examples_are_valid_settings():
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({"FACTBOT_WEBHOOK_URL": "http://bot.example.org/hook", "FACTBOT_WEBHOOK_SECRET": "s"})
     assert quoted == f"configuration error: {raised.value}"
+
+
+# -- the lock files ------------------------------------------------------------------------------------
+def locked(name: str) -> dict[str, tuple[str, int]]:
+    """{package: (version, number of hashes)} of a pip-compile --generate-hashes lock file."""
+    out: dict[str, tuple[str, int]] = {}
+    current = ""
+    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+        pin = re.match(r"^([A-Za-z0-9._-]+)==(\S+)", line)
+        if pin:
+            current = pin.group(1).lower().replace("_", "-")
+            out[current] = (pin.group(2), 0)
+        elif "--hash=sha256:" in line and current:
+            version, hashes = out[current]
+            out[current] = (version, hashes + 1)
+    return out
+
+
+def requirement_name(requirement: str) -> str:
+    return re.match(r"[A-Za-z0-9._-]+", requirement).group(0).lower().replace("_", "-")
+
+
+@pytest.mark.parametrize("lock,extras", [("requirements.lock", ()), ("requirements-test.lock", ("test",))])
+def test_the_lock_files_pin_every_dependency_with_hashes_within_pyproject_ranges(lock, extras):
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"]) + [r for e in extras for r in project["optional-dependencies"][e]]
+    pins = locked(lock)
+    assert pins and all(hashes >= 1 for _, hashes in pins.values()), "every pin has its hashes"
+    for requirement in wanted:
+        parsed = Requirement(requirement)
+        name = requirement_name(requirement)
+        assert name in pins, f"{name} is not in {lock}: run `make lock`"
+        assert parsed.specifier.contains(pins[name][0], prereleases=True), f"{lock}: {name}=={pins[name][0]} not in {requirement}"
+
+
+def test_ci_tests_the_versions_that_are_deployed():
+    runtime, test = locked("requirements.lock"), locked("requirements-test.lock")
+    assert {k: v for k, (v, _) in runtime.items()} == {k: test[k][0] for k in runtime}
+
+
+def test_make_installs_from_the_test_lock_with_hashes():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    stamp = re.search(r"^\$\(STAMP\):(.*)\n((?:\t.*\n)+)", makefile, re.M)
+    assert stamp and "requirements-test.lock" in stamp.group(1), "the venv is rebuilt when the lock changes"
+    assert "--require-hashes -r requirements-test.lock" in stamp.group(2) and "--no-deps -e ." in stamp.group(2)
+    assert re.search(r"^lock:", makefile, re.M) and "make lock" in docs(), "a documented command refreshes them"
+
+
+def test_git_ignores_the_env_files_the_docs_tell_operators_to_create():
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for created in ("factbot.env", "deploy/factbot.env"):
+        assert subprocess.run(["git", "check-ignore", "-q", created], cwd=ROOT).returncode == 0, created
+    assert subprocess.run(["git", "check-ignore", "-q", "deploy/factbot.env.example"], cwd=ROOT).returncode == 1
+
+
+def test_docs_stop_timeouts_are_the_unit_and_compose_ones():
+    unit_timeout = unit_values("TimeoutStopSec")[0]
+    grace = compose()["services"]["bot"]["stop_grace_period"]
+    text = " ".join(docs().split())
+    stopping = text[text.index("**Stopping.**"):][:600]
+    assert f"`TimeoutStopSec={unit_timeout}`" in stopping and f"`stop_grace_period: {grace}`" in stopping
+    stated = re.findall(r"(\d+) s\b", stopping)
+    assert int(unit_timeout.rstrip("s")) == int(stated[0]) and int(grace.rstrip("s")) == int(stated[1]), stated
 
 
 def test_docs_name_only_files_that_exist():

@@ -16,6 +16,7 @@ Fast variants are always on; the full sizes (`pytest -m slow`) send 500 question
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import httpx
@@ -252,3 +253,47 @@ async def test_a_button_whose_acknowledgement_was_lost_is_still_answered(kb):
             to_html(kb, answer_intent(kb, "homs_strategic")), to_html(kb, answer_intent(kb, "assad_whereabouts"))]
     finally:
         await server.stop()
+
+
+# -- a chat that refuses the bot -----------------------------------------------------------------------
+@pytest.mark.parametrize("description", ["Forbidden: bot was blocked by the user", "Forbidden: user is deactivated",
+                                         "Forbidden: bot was kicked from the group chat"])
+async def test_a_chat_that_refuses_the_bot_is_counted_as_blocked_not_as_an_error(api, kb, tmp_path, caplog, description):
+    """sendMessage answered 403: no factbot_errors_total (the alert docs/deploy.md suggests would
+    fire for every user who blocks the bot), no ERROR line or traceback, no attempt to apologise;
+    outcome=blocked counted and logged at INFO, and the chat's follow subscriptions end."""
+    from bot.config import Settings
+    from bot.store import Store
+    from bot.tg.app import ALLOWED_UPDATES, build_application
+    from bot.tg.handlers import STATE_KEY
+
+    from .fake_bot_api import TOKEN, message, user
+
+    api.blocked.update({7, 8})
+    api.blocked_description = description
+    store = Store.open(tmp_path / "factbot.sqlite3", "k" * 32)
+    store.follow(7, "homs_control", "en")
+    store.follow(9, "homs_control", "en")
+    application = build_application(Settings(token=TOKEN, api_base_url=api.base_url), kb, store=store)
+    caplog.set_level(logging.INFO)
+    await application.initialize()
+    await application.start()
+    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    try:
+        for chat in (7, 8, 9):
+            api.push({"message": message("who controls homs?", private_chat(chat), user(chat))})
+        await api.wait_calls("sendMessage", 3)
+        await until_idle(api, application)
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+    metrics = application.bot_data[STATE_KEY].observer.metrics
+    assert metrics.errors == 0 and metrics.outcomes["blocked"] == 2 and metrics.outcomes["answered"] == 1
+    assert 'factbot_handled_total{outcome="blocked"} 2' in metrics.render(kb, None)
+    assert [c["chat_id"] for c in api.of("sendMessage")] == [7, 8, 9], "one attempt each, no apology"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
+    blocked_lines = [r for r in caplog.records if "outcome=blocked" in r.getMessage()]
+    assert len(blocked_lines) == 2 and all(r.levelno == logging.INFO for r in blocked_lines)
+    assert description.partition(": ")[2] in blocked_lines[0].getMessage()
+    assert [f.chat_id for f in store.followers()] == [9]

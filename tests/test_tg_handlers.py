@@ -15,7 +15,7 @@ import pytest
 
 from bot.answer import answer, answer_intent, context_of
 from bot.config import Settings
-from bot.logs import RedactToken
+from bot.logs import RedactSecrets
 from bot.render import explain_text, format_date, to_html
 from bot.tg import handlers, inline
 from bot.tg.app import build_application, set_commands
@@ -466,7 +466,7 @@ def test_log_filter_keeps_the_token_out_of_messages_and_tracebacks():
         raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/sendMessage failed")
     except RuntimeError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "url %s", (f"/bot{TOKEN}/getMe",), sys.exc_info())
-    RedactToken(TOKEN).filter(record)
+    RedactSecrets(TOKEN).filter(record)
     formatted = logging.Formatter().format(record)
     assert TOKEN not in formatted
     assert "<token>" in formatted

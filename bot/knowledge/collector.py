@@ -29,6 +29,7 @@ class Collector:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.unreadable: list[Path] = []  # files that could not be read or parsed at all
 
     def add(self, path: Path, line: int, message: str) -> None:
         self.errors.append(f"{shown(path)}:{line}: {message}")
@@ -47,6 +48,7 @@ class Collector:
             data = read_yaml(path)
         except DataError as exc:
             self.add(path, exc.line, exc.message)
+            self.unreadable.append(path)
             return None
         if data is None:
             self.add(path, 1, "the file is empty (only blank lines or comments): add its content or delete it")

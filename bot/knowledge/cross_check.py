@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..yamlsource import LineDict, line_of
@@ -12,30 +13,65 @@ from .rules import CONTRACT_INTENTS, MIN_EXAMPLES
 
 def cross_check(
     c: Collector, parts: Parts, intent_files: dict[str, tuple[Path, LineDict]], default_intent_lines: dict[str, int],
-    intents_dir: Path,
+    intents_dir: Path, broken: frozenset[Path] = frozenset(),
 ) -> None:
-    """Report intents naming unknown facts, intents or names, too few examples, and missing contract intents."""
+    """Report intents naming unknown facts, intents or names, too few examples, and missing contract intents.
+
+    A file in `broken` could not be parsed: what it would define is unknown, so a name it might
+    define is not called undefined (that would bury its one syntax error under follow-ons). An
+    intent file defines the intent of its name; a file of knowledge/, any fact (without
+    sources.yaml no fact is loaded); aliases.yaml, any name."""
     intents, concepts = parts.intents, parts.concepts
+    facts_unknown = any(p.parent == intents_dir.parent / "knowledge" for p in broken)  # sources.yaml: none loaded
+    concepts_unknown = intents_dir / "aliases.yaml" in broken
+    maybe_intents = set(intents) | {p.stem for p in broken if p.parent == intents_dir}
     for iid, intent in intents.items():
         path, data = intent_files[iid]
         for fid in intent.facts:
-            if fid not in parts.fact_ids:
+            if fid not in parts.fact_ids and not facts_unknown:
                 c.add(path, line_of(data, "facts"), f"intent '{iid}' uses fact '{fid}', which is not defined in knowledge/")
         for other in intent.follow_ups:
-            if other not in intents:
+            if other not in maybe_intents:
                 c.add(path, line_of(data, "follow_ups"), f"intent '{iid}': follow-up '{other}' is not an intent")
         for key in ("entities", "allows"):
             for cid in getattr(intent, key):
-                if cid not in concepts:
+                if cid not in concepts and not concepts_unknown:
                     c.add(path, line_of(data, key), f"intent '{iid}': {key} names '{cid}', which is not in intents/aliases.yaml")
         n_en = sum(1 for e in intent.examples if e.lang == "en")
         if n_en < MIN_EXAMPLES:
             c.add(path, line_of(data, "examples"),
                   f"intent '{iid}' has {n_en} English examples; at least {MIN_EXAMPLES} are needed")
     for cid, concept in concepts.items():
-        if concept.default_intent and concept.default_intent not in intents:
+        if concept.default_intent and concept.default_intent not in maybe_intents:
             c.add(intents_dir / "aliases.yaml", default_intent_lines.get(cid, 1),
                   f"'{cid}': default_intent '{concept.default_intent}' is not an intent")
     for iid in CONTRACT_INTENTS:
-        if iid not in intents:
+        if iid not in maybe_intents:
             c.add(intents_dir / f"{iid}.yaml", 0, f"the contract intent '{iid}' has no definition")
+
+
+def cycles(edges: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Every cycle of the graph `edges` (node -> nodes it points to; self-loops ignored), each
+    once, as the list of its nodes starting from the one met first. Iterative: any length."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    found: list[list[str]] = []
+    for start in edges:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        todo = [iter(edges.get(start, ()))]
+        state[start] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif nxt == path[-1] or nxt not in edges:
+                continue
+            elif state.get(nxt) == 1:
+                found.append(path[path.index(nxt):])
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(edges.get(nxt, ())))
+    return found

@@ -8,6 +8,7 @@ from typing import Any
 from ..model import ASSERTIONS, Citation, Fact, Source
 from ..yamlsource import LineDict, LineList, line_of
 from .collector import Collector, shown
+from .cross_check import cycles
 from .fields import check_keys, id_list, lang_text, read_date
 from .rules import ID
 
@@ -91,6 +92,10 @@ def load_facts(
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which is not defined")
             elif old in facts and (older := facts[old].reported) and fact.reported and older > fact.reported:
                 c.add(path, line, f"fact '{fid}' supersedes '{old}', which was reported later ({facts[old].reported})")
+    for cycle in cycles({fid: fact.supersedes for fid, fact in facts.items()}):
+        chain = " -> ".join(f"'{f}'" for f in [*cycle, cycle[0]])
+        c.add(where[cycle[0]][0], supersedes_line[cycle[0]],
+              f"facts supersede each other in a cycle ({chain}): each would show under the other's \"Reported earlier\"")
     return facts, set(where)
 
 

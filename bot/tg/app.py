@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     BaseRateLimiter,
@@ -36,11 +36,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from ..config import Settings
+from ..config import Settings, mask_url
 from ..knowledge import KnowledgeBase
 from ..logs import configure_logging
 from ..model import Reply
-from ..observability import Handled, Observer
+from ..observability import BLOCKED_OUTCOME, Handled, Observer
 from ..store import Store, StoreError
 from . import curator, handlers, texts
 from .delivery import RetryingRateLimiter
@@ -49,6 +49,7 @@ from .keyboards import ANSWER_PREFIX, FEEDBACK_PREFIX
 from .ledger import ChatOrderedProcessor, Ledger, LedgerError, RecordBeforeConfirming, UpdateInbox
 from .memory import Memory
 from .observing import IGNORED, ObservedRequest
+from .webhook import harden_webhook_server
 
 log = logging.getLogger(__name__)
 update_log = logging.getLogger("bot.updates")
@@ -165,7 +166,10 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any
 def observed(callback: Callback) -> Callback:
     """Wrap a handler: time it, then log one line and count it (intent and confidence when it
     returned the Reply it sent; IGNORED when the update was not for the bot). Errors re-raise to
-    the error handler after being counted."""
+    the error handler after being counted. A 403 Forbidden (the user blocked the bot, the
+    account is deactivated, the bot was removed from the chat) is no error: Telegram will refuse
+    that chat whatever the bot does, so it is counted as blocked, logged at INFO, and the chat's
+    follow subscriptions end."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
@@ -178,6 +182,10 @@ def observed(callback: Callback) -> Callback:
                                     callback.__name__)
         try:
             result = await callback(update, context)
+        except Forbidden as exc:
+            observer.handled(handled(BLOCKED_OUTCOME, time.perf_counter() - started, error=_forbidden_reason(exc)))
+            await forget_chat(context.bot_data[STATE_KEY], update)
+            return None
         except Exception as exc:
             observer.handled(handled("error", time.perf_counter() - started, error=type(exc).__name__))
             raise
@@ -190,6 +198,21 @@ def observed(callback: Callback) -> Callback:
         return result
 
     return wrapper
+
+
+def _forbidden_reason(exc: Forbidden) -> str:
+    """Telegram's description without its "Forbidden: " prefix, e.g. "bot was blocked by the user"."""
+    return exc.message.partition("Forbidden: ")[2] or exc.message
+
+
+async def forget_chat(st: BotState, update: Update) -> None:
+    """A chat Telegram refuses is sent nothing more: its follow subscriptions end."""
+    if st.store is None or update.effective_chat is None:
+        return
+    try:
+        await asyncio.to_thread(st.store.deactivate, update.effective_chat.id)
+    except Exception as exc:  # noqa: BLE001 - the database being unavailable must not turn this into an error
+        log.warning("could not end the follow subscriptions of a chat that refuses the bot: %s", type(exc).__name__)
 
 
 async def on_start(application: Application) -> None:
@@ -280,26 +303,10 @@ async def set_commands(application: Application) -> None:
         log.warning("could not set the command menu: %s", exc)
 
 
-WEBHOOK_MAX_BODY = 1024 * 1024  # bytes; an update is a few kB (deploy/nginx.conf: client_max_body_size 1m)
-WEBHOOK_HEADER_SECONDS = 60.0  # a connection that sends no complete request head for this long is closed
-WEBHOOK_BODY_SECONDS = 10.0  # and one that takes longer than this to send its body
-
-
-def limit_webhook_server() -> None:
-    """python-telegram-bot serves webhooks with tornado's HTTPServer and tornado's defaults
-    (bodies up to 100 MB, read whole before the secret is checked; an hour for a request head).
-    Make every HTTPServer of this process (there is only that one) refuse a body over
-    WEBHOOK_MAX_BODY from its Content-Length, before reading it, and drop slow senders."""
-    from tornado.httpserver import HTTPServer
-
-    HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY, idle_connection_timeout=WEBHOOK_HEADER_SECONDS,
-                         body_timeout=WEBHOOK_BODY_SECONDS)
-
-
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Where to listen and what to tell Telegram: the local server serves the URL's path, and
     every update must carry the secret (Telegram's X-Telegram-Bot-Api-Secret-Token header)."""
-    limit_webhook_server()
+    harden_webhook_server()
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
@@ -334,8 +341,8 @@ def run(settings: Settings, kb: KnowledgeBase) -> int:
     except InvalidToken:
         print("Telegram refused the token: check TELEGRAM_BOT_TOKEN (see docs/telegram.md).", file=sys.stderr)
         return 2
-    except NetworkError as exc:  # the URL carries the token: name the host only
-        host = urlparse(settings.api_base_url).netloc
+    except NetworkError as exc:  # the URL carries the token: name the host only (a password masked)
+        host = urlparse(mask_url(settings.api_base_url)).netloc
         print(f"cannot reach the Bot API at {host}: {type(exc).__name__}. Check the network and "
               "TELEGRAM_API_BASE_URL.", file=sys.stderr)
         return 1

@@ -114,9 +114,9 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         today = await asyncio.to_thread(st.store.stats)
         week = await asyncio.to_thread(st.store.last_days, 7)
-    except Exception as exc:  # noqa: BLE001 - a locked or broken database: say so, do not fail
+    except Exception as exc:  # noqa: BLE001 - a locked, broken or vanished database: say so, do not fail
         log.warning("stats unavailable: %s", type(exc).__name__)
-        await message.reply_text(st.kb.text("tg_stats_none", language))
+        await message.reply_text(st.kb.text("tg_stats_unavailable", language))
         return None
     top = ", ".join(f"{st.kb.intents[i].display(language) if i in st.kb.intents else i} ({n})"
                     for i, n in today.top_intents)

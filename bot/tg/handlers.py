@@ -23,6 +23,7 @@ from telegram.ext import ContextTypes
 from ..answer import answer, answer_intent, context_of
 from ..config import Settings
 from ..knowledge import KnowledgeBase
+from ..message_length import TELEGRAM_LIMIT, telegram_length
 from ..model import Reply
 from ..observability import Observer
 from ..render import explain_text
@@ -216,6 +217,15 @@ async def _respond(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: b
     st, message, chat = state(context), update.effective_message, update.effective_chat
     if message is None or chat is None:
         return IGNORED
+    if telegram_length(message.text or "") > TELEGRAM_LIMIT:
+        # Telegram sends no longer text: this one is forged, and reading it (even to see whether
+        # it is for the bot) would hold up every chat. A short note in private, silence elsewhere.
+        log.warning("update %s: a text of %d characters, over Telegram's %d, is not read",
+                    update.update_id, len(message.text or ""), TELEGRAM_LIMIT)
+        if chat.type != Chat.PRIVATE:
+            return IGNORED
+        await message.reply_text(st.kb.text("tg_too_long", lang(st.kb, update)), do_quote=True)
+        return None
     addressed = addressing(message, context.bot.username, context.bot.id)
     if addressed is None:
         return IGNORED
