@@ -99,4 +99,4 @@ async def test_stats_say_the_records_are_unavailable_not_that_there_is_no_databa
     assert kb.text("tg_stats_none") not in [c["text"] for c in api.of("sendMessage")]
     assert len([w for w in warnings(caplog) if "the records are unavailable" in w]) == 1, "warned once"
     state.unlink()
-    assert await stats_reply(application, api) == kb.text("tg_stats", questions=0, refused=0, rate="0%", top="-")
+    assert (await stats_reply(application, api)).startswith(kb.text("tg_stats", questions=0, refused=0, rate="0%", top="-"))

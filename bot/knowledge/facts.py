@@ -20,12 +20,13 @@ BACKGROUND = "background"  # the source type of curators' context: no event, no 
 
 
 def load_facts(
-    c: Collector, paths: list[Path], sources: dict[str, Source], concepts: set[str],
+    c: Collector, paths: list[Path], sources: dict[str, Source], concepts: set[str] | None,
 ) -> tuple[dict[str, Fact], set[str]]:
     """The valid facts, and the ids of every fact defined (valid or not).
 
     `reported` is the day the publication the fact cites appeared; facts from curators'
-    background (every outlet of type background) have no dates at all.
+    background (every outlet of type background) have no dates at all. `concepts`: the names
+    `about` may use (None when intents/aliases.yaml could not be read: not checked).
     """
     facts: dict[str, Fact] = {}
     where: dict[str, tuple[Path, int]] = {}
@@ -78,7 +79,7 @@ def load_facts(
             supersedes_line[fid] = line_of(item, "supersedes")
             about = id_list(c, path, item, "about", what)
             for cid in about:
-                if cid not in concepts:
+                if concepts is not None and cid not in concepts:
                     c.add(path, line_of(item, "about"), f"{what}: about names '{cid}', which is not in intents/aliases.yaml")
             dated = background or (event and reported)
             if statement and by in sources and assertion in ASSERTIONS and cites and dated:

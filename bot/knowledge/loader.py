@@ -75,18 +75,21 @@ def _load_english(c: Collector, root: Path) -> Parts:
     fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
     if not fact_files:
         c.add(knowledge / "facts.yaml", 0, "missing: no fact files (knowledge/*.yaml besides sources.yaml) found")
-    concepts, default_intent_lines = load_concepts(c, intents_dir / "aliases.yaml")
-    if c.unreadable:  # sources.yaml: every fact would cite unknown sources; only their own syntax is checked
+    sources_unreadable = bool(c.unreadable)
+    aliases = intents_dir / "aliases.yaml"
+    concepts, default_intent_lines = load_concepts(c, aliases)
+    known = None if aliases in c.unreadable else set(concepts)  # None: the names cannot be checked
+    if sources_unreadable:  # every fact would cite unknown sources; only their own syntax is checked
         for path in fact_files:
             c.read(path)
-        facts, fact_ids = load_facts(c, [], sources, set(concepts))  # none
+        facts, fact_ids = load_facts(c, [], sources, known)  # none
     else:
-        facts, fact_ids = load_facts(c, fact_files, sources, set(concepts))
+        facts, fact_ids = load_facts(c, fact_files, sources, known)
     intent_files = sorted(p for p in intents_dir.glob("*.yaml") if p.name not in NOT_INTENTS)
     intents, intent_data = load_intents(c, intent_files)
     negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")
     intents, negatives = with_asked(c, intents_dir / "asked.yaml", intents, negatives)
-    check_said_in(c, intents_dir / "aliases.yaml", concepts, intents)
+    check_said_in(c, aliases, concepts, intents)
     parts = Parts(sources, facts, fact_ids, intents, concepts, negatives)
     cross_check(c, parts, intent_data, default_intent_lines, intents_dir, broken=frozenset(c.unreadable))
     return parts
