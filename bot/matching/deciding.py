@@ -1,6 +1,8 @@
 """Deciding: the intent a question asks for, or why it gets none (a name we have no facts on,
-an unknown subject, a score too low or too like the out-of-scope examples), and the runner-ups
-worth offering as "did you mean"."""
+an unknown subject, a score too low or too like the out-of-scope examples), and the topics
+worth offering: runner-ups as "did you mean", the likeliest topics of a question about the
+story no intent is sure of (asked back), the nearest topic of a near miss, and where the
+words of the one a "what did X say?" question names are (or that the base holds none)."""
 
 from __future__ import annotations
 
