@@ -158,15 +158,11 @@ def _speaker(kb: KnowledgeBase, reply: Reply) -> str:
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
+    statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.reason == NO_STATEMENT else ""
     if surface != "private":
-        if reply.match.reason == NO_STATEMENT:
-            return [Block(kb.text("no_statement", lang, names=_speaker(kb, reply)))]
         key = "refusal_short_named" if names else "refusal_short"
-        return [Block(kb.text(key, lang, names=names))]
-    if reply.match.reason == NO_STATEMENT:
-        first = kb.text("no_statement", lang, names=_speaker(kb, reply))
-    else:
-        first = kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang)
+        return [Block(statement or kb.text(key, lang, names=names))]
+    first = statement or (kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang))
     if reply.alternatives:  # a near miss about one of the story's names: its nearest topic
         return [Block(first, "b"), Block(kb.text("nearest_topic", lang, options=_options(kb, reply.alternatives, lang)))]
     topics = list(kb.main_topics)

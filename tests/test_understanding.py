@@ -182,3 +182,5 @@ def test_said_in_must_name_intents(data):
     with pytest.raises(KnowledgeError) as err:
         load(data)
     assert any("golani_speech" in e and "not an intent" in e for e in err.value.errors), err.value.errors
+    line = 1 + path.read_text(encoding="utf-8").splitlines().index("    said_in: [golani_speech]")
+    assert any(e.startswith(f"intents/aliases.yaml:{line}:") for e in err.value.errors), err.value.errors

@@ -54,7 +54,7 @@ def _example(c: Collector, path: Path, line: int, item: object, intents: dict[st
     if not isinstance(text, str) or not text.strip():
         c.add(path, line, "'text' must be the question as it was asked")
         return None
-    if intent is not None and intent not in intents and any(p.stem == intent for p in c.unreadable):
+    if intent is not None and intent not in intents and intent in c.unparsed_in(path.parent):
         return None  # its intent's file could not be read: that one error says it
     if "intent" not in item or (intent is not None and intent not in intents):
         c.add(path, line_of(item, "intent"), f"intent {intent!r} is not an intent id (null: out of scope)")

@@ -31,6 +31,11 @@ class Collector:
         self.errors: list[str] = []
         self.unreadable: list[Path] = []  # files that could not be read or parsed at all
 
+    def unparsed_in(self, folder: Path) -> set[str]:
+        """The names (without .yaml) of the files in `folder` that could not be parsed: what
+        they would define is unknown, so it must not be called undefined elsewhere."""
+        return {p.stem for p in self.unreadable if p.parent == folder}
+
     def add(self, path: Path, line: int, message: str) -> None:
         self.errors.append(f"{shown(path)}:{line}: {message}")
 

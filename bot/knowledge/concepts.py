@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from ..model import Concept
@@ -13,9 +12,9 @@ from .fields import check_keys, lang_text
 from .rules import ID
 
 
-def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[str, int]]:
-    """The valid names by id, and the line of each one's default_intent (for the cross-checks)."""
-    lines: dict[str, int] = {}
+def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[str, LineDict]]:
+    """The valid names by id, and each one's entry in the file (for the cross-checks' lines)."""
+    lines: dict[str, LineDict] = {}
     data = c.read(path)
     if data is None:
         return {}, lines
@@ -62,13 +61,5 @@ def load_concepts(c: Collector, path: Path) -> tuple[dict[str, Concept], dict[st
                 said_in = None
             out[cid] = Concept(cid, str(kind), tuple(variants), in_scope, entry.get("default_intent"), name,
                                tuple(said_in) if said_in is not None else None)
-            lines[cid] = line_of(entry, "default_intent")
+            lines[cid] = entry
     return out, lines
-
-
-def check_said_in(c: Collector, path: Path, concepts: dict[str, Concept], intents: Mapping[str, object]) -> None:
-    """Every intent a name's statements are said to be in exists."""
-    for concept in concepts.values():
-        for iid in concept.said_in or ():
-            if iid not in intents:
-                c.add(path, 1, f"'{concept.id}': said_in names '{iid}', which is not an intent")

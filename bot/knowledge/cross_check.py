@@ -12,19 +12,20 @@ from .rules import CONTRACT_INTENTS, MIN_EXAMPLES
 
 
 def cross_check(
-    c: Collector, parts: Parts, intent_files: dict[str, tuple[Path, LineDict]], default_intent_lines: dict[str, int],
-    intents_dir: Path, broken: frozenset[Path] = frozenset(),
+    c: Collector, parts: Parts, intent_files: dict[str, tuple[Path, LineDict]], concept_entries: dict[str, LineDict],
+    intents_dir: Path,
 ) -> None:
-    """Report intents naming unknown facts, intents or names, too few examples, and missing contract intents.
+    """Report intents naming unknown facts, intents or names, names pointing at unknown intents,
+    too few examples, and missing contract intents.
 
-    A file in `broken` could not be parsed: what it would define is unknown, so a name it might
+    A file that could not be parsed (`c.unreadable`) defines what is unknown, so a name it might
     define is not called undefined (that would bury its one syntax error under follow-ons). An
     intent file defines the intent of its name; a file of knowledge/, any fact (without
     sources.yaml no fact is loaded); aliases.yaml, any name."""
     intents, concepts = parts.intents, parts.concepts
-    facts_unknown = any(p.parent == intents_dir.parent / "knowledge" for p in broken)  # sources.yaml: none loaded
-    concepts_unknown = intents_dir / "aliases.yaml" in broken
-    maybe_intents = set(intents) | {p.stem for p in broken if p.parent == intents_dir}
+    facts_unknown = bool(c.unparsed_in(intents_dir.parent / "knowledge"))  # sources.yaml: none loaded
+    concepts_unknown = "aliases" in c.unparsed_in(intents_dir)
+    maybe_intents = set(intents) | c.unparsed_in(intents_dir)
     for iid, intent in intents.items():
         path, data = intent_files[iid]
         for fid in intent.facts:
@@ -42,9 +43,14 @@ def cross_check(
             c.add(path, line_of(data, "examples"),
                   f"intent '{iid}' has {n_en} English examples; at least {MIN_EXAMPLES} are needed")
     for cid, concept in concepts.items():
+        entry = concept_entries.get(cid)
         if concept.default_intent and concept.default_intent not in maybe_intents:
-            c.add(intents_dir / "aliases.yaml", default_intent_lines.get(cid, 1),
+            c.add(intents_dir / "aliases.yaml", line_of(entry, "default_intent"),
                   f"'{cid}': default_intent '{concept.default_intent}' is not an intent")
+        for iid in concept.said_in or ():
+            if iid not in maybe_intents:
+                c.add(intents_dir / "aliases.yaml", line_of(entry, "said_in"),
+                      f"'{cid}': said_in names '{iid}', which is not an intent")
     for iid in CONTRACT_INTENTS:
         if iid not in maybe_intents:
             c.add(intents_dir / f"{iid}.yaml", 0, f"the contract intent '{iid}' has no definition")

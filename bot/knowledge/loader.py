@@ -11,7 +11,7 @@ from ..matching import Matcher
 from .asked import with_asked
 from .base import KnowledgeBase, Parts
 from .collector import Collector, KnowledgeError
-from .concepts import check_said_in, load_concepts
+from .concepts import load_concepts
 from .cross_check import cross_check
 from .facts import load_facts, superseded_by
 from .intents import load_intents
@@ -75,11 +75,10 @@ def _load_english(c: Collector, root: Path) -> Parts:
     fact_files = sorted(p for p in knowledge.glob("*.yaml") if p.name != "sources.yaml")
     if not fact_files:
         c.add(knowledge / "facts.yaml", 0, "missing: no fact files (knowledge/*.yaml besides sources.yaml) found")
-    sources_unreadable = bool(c.unreadable)
     aliases = intents_dir / "aliases.yaml"
-    concepts, default_intent_lines = load_concepts(c, aliases)
+    concepts, concept_entries = load_concepts(c, aliases)
     known = None if aliases in c.unreadable else set(concepts)  # None: the names cannot be checked
-    if sources_unreadable:  # every fact would cite unknown sources; only their own syntax is checked
+    if knowledge / "sources.yaml" in c.unreadable:  # every fact would cite unknown sources; only their own syntax is checked
         for path in fact_files:
             c.read(path)
         facts, fact_ids = load_facts(c, [], sources, known)  # none
@@ -89,7 +88,6 @@ def _load_english(c: Collector, root: Path) -> Parts:
     intents, intent_data = load_intents(c, intent_files)
     negatives = load_negatives(c, intents_dir / "out_of_scope.yaml")
     intents, negatives = with_asked(c, intents_dir / "asked.yaml", intents, negatives)
-    check_said_in(c, aliases, concepts, intents)
     parts = Parts(sources, facts, fact_ids, intents, concepts, negatives)
-    cross_check(c, parts, intent_data, default_intent_lines, intents_dir, broken=frozenset(c.unreadable))
+    cross_check(c, parts, intent_data, concept_entries, intents_dir)
     return parts

@@ -140,7 +140,7 @@ class Conversation:
         rest of the message names when it names none; None for a short or one-sentence message."""
         if len(canon.tokens) < self._options.long_message_words:
             return None
-        part = _question_part(question)
+        part = _last_question(question)
         if not part:
             return None
         normalized = normalize(part)
@@ -197,7 +197,7 @@ class Conversation:
         return replace(first, extra=extra, alternatives=tuple(a for a in first.alternatives if a not in others))
 
 
-def _question_part(message: str) -> str:
+def _last_question(message: str) -> str:
     """The last sentence of `message` that asks something ("?"), else its last sentence ("" for one)."""
     sentences = [s.strip() for s in _SENTENCES.split(message) if s and s.strip()]
     if len(sentences) < 2:

@@ -78,15 +78,15 @@ class ExampleIndex:
         postings = self.postings
         length = len(canon.text)
         options = self.options
-        # a long message's pool is half as big: it costs most, and its many words find more
-        budget = self.budget // (2 if len(canon.tokens) > options.long_question_words else 1)
+        fewer = options.fewer_for(len(canon.tokens))
+        budget = self.budget // fewer
         for cid in canon.concepts + canon.unknown:
             found.update(self.nearest_in_length(cid, length, options.name_window))
         for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
             ids = postings.get(tok)
             if not ids:
                 continue
-            if len(rare) + len(ids) <= options.rare // (2 if len(canon.tokens) > options.long_question_words else 1):
+            if len(rare) + len(ids) <= options.rare // fewer:
                 rare.extend(ids)
             if found and len(found) + len(ids) > budget:
                 break
@@ -126,7 +126,7 @@ class ExampleIndex:
                 break
         texts = self.texts
         inside = [idx for idx in found[:checks] if have.issuperset(texts[idx].split())]
-        most = self.options.subsets // (2 if len(canon.tokens) > self.options.long_question_words else 1)
+        most = self.options.subsets // self.options.fewer_for(len(canon.tokens))
         if len(inside) > most:
             inside.sort(key=lambda idx: (-len(texts[idx]), idx))
             del inside[most:]

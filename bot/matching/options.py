@@ -65,6 +65,12 @@ class MatchOptions:
     long_message_words: int = 10  # a message this long may be a question wrapped in context
     short_question_words: int = 12  # in a short question, the first name is its subject
 
+    def fewer_for(self, tokens: int) -> int:
+        """What to divide the examples compared in full by, for a question of `tokens` words: a
+        long message (over long_question_words) is compared with half as many; it costs most,
+        its score is spread over many words, and its nearest examples stand out less."""
+        return 2 if tokens > self.long_question_words else 1
+
 
 # The defaults, one shared instance each (they are frozen), for parameters to default to.
 DEFAULT_THRESHOLDS = Thresholds()

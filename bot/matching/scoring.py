@@ -94,11 +94,9 @@ class Scorer:
         near: list[tuple[float, str, str]] = []
         floor = 0.0
         options = self._options
-        # A long message is compared with half as many examples in full: its score is spread
-        # over many words, its nearest examples stand out less, and it costs most.
-        share = 2 if len(canon.tokens) > options.long_question_words else 1
-        for indexes, limit in ((self.indexes, options.nearest // share),
-                               (self.negative_indexes, options.negative_nearest // share)):
+        fewer = options.fewer_for(len(canon.tokens))
+        for indexes, limit in ((self.indexes, options.nearest // fewer),
+                               (self.negative_indexes, options.negative_nearest // fewer)):
             if not canon.text:
                 break
             # A question whose script cannot be told is compared with the examples of every script.
