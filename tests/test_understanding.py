@@ -184,3 +184,11 @@ def test_said_in_must_name_intents(data):
     assert any("golani_speech" in e and "not an intent" in e for e in err.value.errors), err.value.errors
     line = 1 + path.read_text(encoding="utf-8").splitlines().index("    said_in: [golani_speech]")
     assert any(e.startswith(f"intents/aliases.yaml:{line}:") for e in err.value.errors), err.value.errors
+
+
+def test_a_short_word_is_no_misspelt_part_of_a_name(kb):
+    # "اكد الرئيس" (the president confirmed) is one letter from "ابو الرئيس" (the president's
+    # father, Hafez): a name misspelt in a word of three letters would be another word.
+    canonical = kb.matcher.match("في أول تصريحات له، أكد الرئيس السوري السابق بشار الأسد أنه لم يغادر سوريا").canonical
+    assert "hafez" not in canonical.split() and "assad" in canonical.split()
+    assert "aleppo" in kb.matcher.match("who controls alepo").canonical.split()  # a long name still forgives a typo

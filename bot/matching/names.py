@@ -204,6 +204,8 @@ class Names:
                 continue
             if letters <= 5 and variant[0] != phrase[0]:
                 continue
+            if size > 1 and any(a != b and min(len(a), len(b)) <= 3 for a, b in zip(chunk, variant.split())):
+                continue  # "اكد الرييس" (he confirmed, the president) is no misspelt "ابو الرييس" (Hafez)
             return size, self._phrases[tuple(variant.split())]
         return 1, None
 
