@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test venv eval tune bench lock clean
+.PHONY: chat test venv eval tune bench learned lock clean
 
 # The exact versions of requirements-test.lock, checked against their hashes, then the project itself.
 $(STAMP): pyproject.toml requirements-test.lock
@@ -36,14 +36,28 @@ tune: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py --json benchmarks/results.json
 
+# Retrain the learned second opinion (intents/learned.json) after changing examples, aliases or
+# out-of-scope examples: scikit-learn, in a venv of its own (requirements-train.lock), trains it.
+TRAIN_VENV := .train-venv
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
+$(TRAIN_STAMP): pyproject.toml requirements-train.lock
+	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-train.lock
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(TRAIN_STAMP)
+
+learned: $(TRAIN_STAMP)
+	$(TRAIN_VENV)/bin/python scripts/train_learned.py
+
 # Refresh the lock files from pyproject.toml (newest versions its ranges allow), with pip-tools in a
-# venv of its own; then run `make test` and commit pyproject.toml and both lock files together.
+# venv of its own; then run `make test` and commit pyproject.toml and the lock files together.
 LOCK_VENV := .lock-venv
 COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --upgrade
 lock:
 	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools)
 	$(COMPILE) -o requirements.lock pyproject.toml
 	$(COMPILE) --extra test -o requirements-test.lock pyproject.toml
+	$(COMPILE) --extra train -o requirements-train.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) $(TRAIN_VENV) .pytest_cache

@@ -204,6 +204,8 @@ def _validate(kb: KnowledgeBase) -> int:
 
     print(f"ok: {len(kb.facts)} facts, {len(kb.sources)} sources, {len(kb.intents)} intents, "
           f"{len(kb.examples())} examples, {len(kb.concepts)} names; facts as of {kb.as_of}")
+    if kb.learned_off:
+        print(f"warning: the learned second opinion is off ({kb.learned_off}): run `make learned`")
     overlaps = overlapping_examples(kb)
     if overlaps:
         print(f"\n{len(overlaps)} examples sit closer to another intent than to their own (worth rewording or moving):")

@@ -6,7 +6,9 @@ The real questions of intents/asked.yaml (training examples) are cut into folds 
 they come from. For each fold the matcher is rebuilt without that
 fold's asked examples and scored on the fold's questions, so every question is scored by a
 matcher that never saw its page. The held-out set (tests/real/holdout.yaml) is not read.
---show prints each miss (these are tuning questions: looking at them is allowed).
+--show prints each miss (these are tuning questions: looking at them is allowed). --learned
+trains the learned second opinion on each fold as well (scikit-learn); without it the folds
+are scored by the fuzzy matcher alone.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.evaluate import Labelled, Report, evaluate  # noqa: E402
 from bot.knowledge import load  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
+from bot.matching.learned import data_key  # noqa: E402
 
 
 def fold_of(source: str, folds: int) -> int:
@@ -38,6 +41,8 @@ def main() -> None:
     parser.add_argument("--thresholds", default="", help="Thresholds fields to override, e.g. doubt=0.5")
     parser.add_argument("--options", default="", help="MatchOptions fields to override, e.g. nearest=16")
     parser.add_argument("--weights", default="", help="Weights fields to override, e.g. learned=0.3,learned_sharpness=8")
+    parser.add_argument("--learned", action="store_true",
+                        help="train the learned second opinion on each fold too (needs scikit-learn: make learned)")
     parser.add_argument("--explain", nargs="*", default=[], help="questions to explain with their fold's matcher")
     args = parser.parse_args()
     kb = load(ROOT)
@@ -62,6 +67,10 @@ def main() -> None:
                    for iid, i in kb.intents.items()}
         negs = tuple(e for e in negatives if (e.lang, e.text) not in held)
         matcher = Matcher(intents, kb.concepts, thresholds, weights, negs, m.years, options)
+        if args.learned:  # without it, the fold is scored by the fuzzy matcher alone
+            from train_learned import train
+
+            matcher.learned = train(list(matcher.examples), data_key(matcher.examples))
         fold_kb = replace(kb, matcher=matcher)
         for text in args.explain:
             if any(q["text"].strip() == text.strip() and fold_of(q["source"], args.folds) == k for q in everything):

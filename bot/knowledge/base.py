@@ -26,6 +26,8 @@ class KnowledgeBase:
     superseded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
     version: str = ""
     main_topics: tuple[str, ...] = ()  # intent ids offered first, in order (intents/main_topics.yaml)
+    # why the learned second opinion is off ("" when it is on): see bot/matching/learned.py
+    learned_off: str = ""
 
     @property
     def as_of(self) -> date | None:

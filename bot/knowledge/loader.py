@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
 from datetime import date
 from pathlib import Path
 
 from ..language import CyrillicModel
 from ..matching import Matcher
+from ..matching.learned import Learned
 from .asked import with_asked
 from .base import KnowledgeBase, Parts
 from .collector import Collector, KnowledgeError
@@ -26,6 +28,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
 # The files in intents/ that are not one intent each.
 NOT_INTENTS = ("aliases.yaml", "thresholds.yaml", "out_of_scope.yaml", "main_topics.yaml", "asked.yaml")
 
+log = logging.getLogger(__name__)
+
 
 def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     """Load and validate everything under `root`; raise KnowledgeError listing all problems."""
@@ -36,10 +40,13 @@ def load(root: Path | str = DEFAULT_ROOT) -> KnowledgeBase:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(Path(root))
+        kb = _load(Path(root))
     finally:
         if enabled:
             gc.enable()
+    if kb.learned_off:
+        log.warning("the learned second opinion is off (%s): run make learned", kb.learned_off)
+    return kb
 
 
 def _load(root: Path) -> KnowledgeBase:
@@ -58,14 +65,27 @@ def _load(root: Path) -> KnowledgeBase:
         raise KnowledgeError(c.errors)
     facts, intents, negatives = parts.facts, parts.intents, parts.negatives
     years = frozenset(d.year for f in facts.values() for d in (f.event_date, f.reported) if d)
-    matcher = Matcher(intents, parts.concepts, thresholds, negatives=negatives, years=years)
+    learned, learned_off = _load_learned(root / "intents" / "learned.json")
+    matcher = Matcher(intents, parts.concepts, thresholds, negatives=negatives, years=years, learned=learned)
+    if learned is not None and matcher.learned is None:
+        learned_off = "intents/learned.json: trained on other examples"
     newest = max((f.reported for f in facts.values() if f.reported), default=date.min)
     version = newest.isoformat() + f"/{len(facts)}f/{len(intents)}i"
     samples = [(ex.text, ex.lang) for i in intents.values() for ex in i.examples] + [(e.text, e.lang) for e in negatives]
     return KnowledgeBase(
         root, parts.sources, facts, intents, parts.concepts, ui, matcher, negatives, CyrillicModel(samples),
-        superseded_by(facts), version, main_topics,
+        superseded_by(facts), version, main_topics, learned_off,
     )
+
+
+def _load_learned(path: Path) -> tuple[Learned | None, str]:
+    """The learned model's weights (scripts/train_learned.py writes them), or None and why.
+    Without them the bot answers from the fuzzy matcher alone: a warning, not an error."""
+    try:
+        learned = Learned.read(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return None, f"{path.name}: cannot be read ({exc.__class__.__name__})"
+    return learned, "" if learned else f"{path.name}: no such file"
 
 
 def _load_english(c: Collector, root: Path) -> Parts:

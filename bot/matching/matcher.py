@@ -5,16 +5,21 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from ..model import Concept, Example, Intent, Match
+from ..model import ASK_BACK, Concept, Example, Intent, Match
 from ..normalize import normalize
 from ..script import LANGUAGE_SCRIPT, LATIN, script_of
 from .compiled import RAPIDFUZZ, Process
 from .conversation import Context, Conversation
 from .deciding import Decider
 from .examples import NEGATIVE, CanonicalExample
+from .learned import SURE, Learned, data_key
 from .names import Names
 from .options import DEFAULT_OPTIONS, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, MatchOptions, Thresholds, Weights
 from .scoring import Scorer
+
+# The decisions the learned model may overrule, and how many ranked topics it chooses among.
+SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples", "too_vague"})
+SECOND_OPINION_AMONG = 3
 
 
 class Matcher:
@@ -34,6 +39,7 @@ class Matcher:
         years: frozenset[int] = frozenset(),
         options: MatchOptions = DEFAULT_OPTIONS,
         process: Process = RAPIDFUZZ,
+        learned: Learned | None = None,
     ):
         self.intents = intents
         self.concepts = concepts
@@ -46,6 +52,9 @@ class Matcher:
         words = {word for intent in every.values() for ex in intent.examples for word in normalize(ex.text).split()}
         self.names = Names(concepts, words, years, options, process)
         examples = self._canonical_examples(every)
+        self.examples = tuple(examples)  # what learned weights are trained on (scripts/train_learned.py)
+        # weights trained on other examples would answer from a past state of the data
+        self.learned = learned if learned is not None and learned.key == data_key(examples) else None
         self.scorer = Scorer(every, concepts, examples, weights, options, process)
         self._wire(Decider(intents, concepts, examples, self.scorer, thresholds, options))
 
@@ -81,7 +90,25 @@ class Matcher:
         elif context is not None:
             result = conversation.with_context(question, normalized, canon, result, context)
         result = conversation.with_second_question(question, result, len(canon.tokens))
-        return replace(result, canonical=canon.text)
+        return replace(self._second_opinion(result, canon.text), canonical=canon.text)
+
+    def _second_opinion(self, result: Match, canonical: str) -> Match:
+        """The learned model's choice among the topics the fuzzy matcher ranked, when it is
+        sure of it: it answers a question the fuzzy scores left in doubt (asked back, or too
+        close to the out-of-scope examples), or puts a runner-up first. A refusal for a name we
+        have no facts on, a follow-up, a name's main question and "what did X say?" stand."""
+        base, *readings = result.reason.split("+")
+        if self.learned is None or result.extra or base not in SECOND_OPINION_ON or "context" in readings:
+            return result
+        label, probability = self.learned.best(canonical)
+        if label is None or probability < SURE or label == result.intent:
+            return result
+        ranked = {s.intent: s.score for s in result.ranked[:SECOND_OPINION_AMONG]}
+        if label not in ranked and label not in result.alternatives:
+            return result
+        confidence = max(ranked.get(label, 0.0), self.thresholds.out_of_scope)
+        return replace(result, intent=label, confidence=confidence, alternatives=(),
+                       reason=result.reason + "+learned", speaker=None)
 
     def canonical(self, question: str) -> str:
         """The canonical form of `question`: what follow-ups are read against."""
@@ -104,3 +131,5 @@ class Matcher:
         """Forget the words seen so far (benchmarks measure questions as if first seen)."""
         self.names.clear_caches()
         normalize.cache_clear()
+        if self.learned is not None:
+            self.learned.clear_caches()

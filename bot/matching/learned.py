@@ -1,0 +1,122 @@
+"""A learned second opinion: logistic regression over the words and letter n-grams of the
+canonical examples, trained offline (scripts/train_learned.py, scikit-learn) and shipped as
+weights (intents/learned.json), so that no training and no scikit-learn run in the bot.
+
+Fuzzy similarity compares a question with one example at a time; real questions, headlines
+above all, share a few telling words with many examples of an intent and stand close to none.
+The model weighs every n-gram across all the examples at once. It only chooses among the
+topics the fuzzy matcher already ranked (see Matcher.match): it never answers a question the
+matcher found no topic for, and a name we have no facts on is refused before it is asked.
+
+A text's features are the idf of each word's known features, added up and scaled to unit
+length, every occurrence counted apart: each word's part is worked out once (and cached), and
+a question costs one gather of weight rows and one product (numpy). The weights belong to one state of the examples: `data_key`
+is a hash of the canonical examples they were trained on, and weights trained on other
+examples are not used (`validate` says so).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .examples import NEGATIVE, CanonicalExample
+
+NGRAMS = (2, 3, 4)  # letter n-grams of each word, padded with spaces at both ends
+SURE = 0.5  # the model's probability at which its choice among the ranked topics is taken
+_CACHE_MAX = 50_000
+
+
+def word_features(word: str) -> list[str]:
+    """One word's features: the word itself ("w homs") and its letter n-grams, padded
+    (" homs " gives " h", "ho", ..., "ms "); an n-gram twice in a word is there twice."""
+    padded = f" {word} "
+    return ["w " + word, *(padded[i : i + n] for n in NGRAMS for i in range(max(1, len(padded) - n + 1)))]
+
+
+def text_vector(text: str, idf: dict[str, float]) -> dict[str, float]:
+    """What the model reads of a canonical text: the idf of every known feature of every word,
+    added up, over the square root of their summed squares (see the module)."""
+    out: dict[str, float] = {}
+    squares = 0.0
+    for word in text.split():
+        for feature in word_features(word):
+            if feature in idf:
+                out[feature] = out.get(feature, 0.0) + idf[feature]
+                squares += idf[feature] ** 2
+    scale = 1.0 / math.sqrt(squares) if squares else 0.0
+    return {f: v * scale for f, v in out.items()}
+
+
+def data_key(examples: Iterable[CanonicalExample]) -> str:
+    """What a set of weights was trained on: a hash of the canonical examples."""
+    lines = sorted(f"{ex.intent}\t{ex.canon.text}" for ex in examples if ex.canon.text)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _floats(values: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unfloats(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+class Learned:
+    """The shipped weights: per feature its idf and one weight per class (a row of `weights`)."""
+
+    def __init__(self, classes: list[str], intercept: list[float], features: list[str], idf: np.ndarray,
+                 weights: np.ndarray, key: str):
+        if idf.shape != (len(features),) or weights.size != len(features) * len(classes):
+            raise ValueError("the weights do not fit the features and classes")
+        self.classes = classes
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.features = features
+        self.idf = idf
+        self.weights = weights.reshape(len(features), len(classes))
+        self.key = key
+        self._row = {f: n for n, f in enumerate(features)}
+        self._word = lru_cache(maxsize=_CACHE_MAX)(self._word_part)
+
+    @classmethod
+    def read(cls, path: Path) -> Learned | None:
+        """The weights in `path`; None when there is no such file."""
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["classes"], data["intercept"], data["features"], _unfloats(data["idf"]),
+                   _unfloats(data["weights"]), data["data_key"])
+
+    def write(self, path: Path) -> None:
+        data = {"data_key": self.key, "classes": self.classes, "intercept": [float(b) for b in self.intercept],
+                "features": self.features, "idf": _floats(self.idf), "weights": _floats(self.weights)}
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+    def clear_caches(self) -> None:
+        self._word.cache_clear()
+
+    def _word_part(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """A word's known features (their rows) and their idf."""
+        rows = np.array([r for r in map(self._row.get, word_features(word)) if r is not None], dtype=np.intp)
+        return rows, self.idf[rows].astype(np.float64)
+
+    def best(self, text: str) -> tuple[str | None, float]:
+        """The likeliest class of a canonical text and its probability (None: out of scope)."""
+        parts = [self._word(word) for word in text.split()]
+        rows = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.intp)
+        if not rows.size:
+            scores = self.intercept
+        else:
+            values = np.concatenate([p[1] for p in parts])
+            scores = self.intercept + (values @ np.take(self.weights, rows, axis=0)) / math.sqrt(float(values @ values))
+        top = int(np.argmax(scores))
+        probability = 1.0 / float(np.exp(scores - scores[top]).sum())
+        label = self.classes[top]
+        return (None if label == NEGATIVE else label), probability

@@ -1,0 +1,106 @@
+"""The learned second opinion (bot/matching/learned.py): shipped weights trained on today's
+examples, its choice taken only among the topics the fuzzy matcher ranked, and the bot still
+answering, from the fuzzy matcher alone, when the weights are stale, missing or unreadable."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from bot.cli import main as cli_main
+from bot.knowledge import load
+from bot.matching import Context, Matcher
+from bot.matching.learned import Learned, text_vector
+
+
+def test_the_shipped_weights_were_trained_on_todays_examples(kb):
+    # Changing an example, an alias or an out-of-scope example needs `make learned`.
+    assert kb.learned_off == "", f"{kb.learned_off}: run make learned and commit intents/learned.json"
+    assert kb.matcher.learned is not None
+
+
+def test_it_answers_what_the_fuzzy_scores_left_in_doubt(kb):
+    # The fuzzy matcher asks back ("did you mean ...?"); the model is sure, among those topics.
+    match = kb.matcher.match("whats hmeimim")
+    assert match.intent == "homs_strategic" and match.reason.endswith("+learned")
+    # A runner-up put first: the army's positions, not the capital's fall.
+    match = kb.matcher.match("ابن عمي عسكري بريف الشام، الجيش ثابت بمواقعه ولا عم يتراجع؟")
+    assert match.intent == "army_position" and match.reason.endswith("+learned")
+
+
+def test_it_never_overrules_a_refusal_for_a_name_we_have_no_facts_on(kb):
+    for question in ("who controls aleppo now?", "what did putin say about homs?", "кто контролирует алеппо?"):
+        match = kb.matcher.match(question)
+        assert match.intent is None and not match.reason.endswith("+learned"), question
+
+
+def test_the_bot_reads_a_text_as_the_model_was_trained_to(kb):
+    # scripts/train_learned.py trains on text_vector; Learned.best must compute the same scores.
+    learned = kb.matcher.learned
+    idf = dict(zip(learned.features, (float(v) for v in learned.idf), strict=True))
+    row = {f: n for n, f in enumerate(learned.features)}
+    for text in ("where is assad", "who controls homs now", "the rebels took homs prison and freed detainees"):
+        vector = text_vector(text, idf)
+        scores = learned.intercept + sum(v * learned.weights[row[f]].astype(np.float64) for f, v in vector.items())
+        top = int(np.argmax(scores))
+        probability = 1.0 / sum(math.exp(s - scores[top]) for s in scores)
+        label, p = learned.best(text)
+        assert (label or "__out_of_scope__") == learned.classes[top] or label is None
+        assert abs(p - probability) < 1e-4, text
+
+
+def _with_learned(data: Path, text: str | None) -> None:
+    path = data / "intents" / "learned.json"
+    if text is None:
+        path.unlink()
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def test_weights_trained_on_other_examples_are_not_used(data, capsys):
+    path = data / "intents" / "homs_control.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    - homs?\n", "    - homs?\n    - who holds homs today\n", 1),
+                    encoding="utf-8")
+    kb = load(data)
+    assert kb.matcher.learned is None and "trained on other examples" in kb.learned_off
+    assert kb.matcher.match("who controls homs?").intent == "homs_control"
+    assert cli_main(["--data", str(data), "validate"]) == 0
+    assert "the learned second opinion is off" in capsys.readouterr().out
+
+
+def test_missing_or_unreadable_weights_leave_the_bot_answering(data):
+    shutil.copy(data / "intents" / "learned.json", data / "learned.keep")
+    for text, why in ((None, "no such file"), ("{not json", "cannot be read"), (json.dumps({"classes": []}), "cannot be read")):
+        _with_learned(data, text)
+        kb = load(data)
+        assert kb.matcher.learned is None and why in kb.learned_off
+        assert kb.matcher.match("where is assad?").intent == "assad_whereabouts"
+
+
+def test_weights_that_do_not_fit_their_features_are_refused():
+    try:
+        Learned(["a", "b"], [0.0, 0.0], ["w x"], np.ones(1, dtype=np.float32), np.ones(3, dtype=np.float32), "k")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("weights of the wrong size were accepted")
+
+
+def test_a_matcher_built_without_weights_has_no_second_opinion(kb):
+    m = kb.matcher
+    plain = Matcher(m.intents, m.concepts, m.thresholds, m.weights, kb.negatives, m.years, m.options)
+    assert plain.learned is None
+    assert not plain.match("whats hmeimim").reason.endswith("+learned")
+
+
+def test_a_follow_up_read_in_its_conversation_stands(kb):
+    # Read alone, "why?" or "and golani?" would be the model's; after a question they ask about it.
+    for first, follow_up in (("what did golani say?", "why?"), ("who are the rebels?", "and golani?"),
+                             ("where is assad?", "and homs?"), ("who controls homs?", "and damascus?")):
+        before = kb.matcher.match(first)
+        match = kb.matcher.match(follow_up, Context(before.canonical, before.intent, before.concepts))
+        assert "context" in match.reason and not match.reason.endswith("+learned"), (follow_up, match.reason)
