@@ -59,14 +59,22 @@ class NearIndex:
             return hit[0] if hit else None
         cls = _bucket(text)
         classes = (cls, MIXED) if cls != MIXED else self._classes
+        # Lengths nearest first: a string `gap` longer or shorter is at least `gap` edits away, so
+        # once one is found within d edits, lengths further off than d are not looked at, and the
+        # rest only for one as near (then first in alphabetical order): the scan's answer.
         best: tuple[float, str] | None = None
-        for group in classes:
-            for size in range(len(text) - limit, len(text) + limit + 1):
-                strings = self._buckets.get((group, size))
-                if strings:
-                    found = self._process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=limit)
-                    if found and (best is None or (found[1], found[0]) < best):
-                        best = (found[1], found[0])
+        size = len(text)
+        for gap in range(limit + 1):
+            if best is not None and gap > best[0]:
+                break
+            for length in (size - gap, size + gap) if gap else (size,):
+                for group in classes:
+                    strings = self._buckets.get((group, length))
+                    if strings:
+                        cutoff = limit if best is None else best[0]
+                        found = self._process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=cutoff)
+                        if found and (best is None or (found[1], found[0]) < best):
+                            best = (found[1], found[0])
         return best[1] if best else None
 
 
