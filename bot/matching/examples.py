@@ -126,8 +126,8 @@ class ExampleIndex:
             if len(found) >= checks:
                 break
         texts = self.texts
-        words = self._words
-        inside = [idx for idx in found[:checks] if words[idx] <= have]
+        own_words = self._words
+        inside = [idx for idx in found[:checks] if own_words[idx] <= have]
         most = self.options.subsets // self.options.fewer_for(len(canon.tokens))
         if len(inside) > most:
             inside.sort(key=lambda idx: (-len(texts[idx]), idx))
