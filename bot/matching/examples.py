@@ -47,7 +47,6 @@ class ExampleIndex:
         self.intents = [iid for iid, _ in pairs]
         self.texts = [text for _, text in pairs]
         self.sorted_texts = [" ".join(sorted(text.split())) for text in self.texts]
-        self._words = [frozenset(text.split()) for text in self.texts]  # subsets() checks these
         postings: dict[str, list[int]] = defaultdict(list)
         for idx, text in enumerate(self.texts):
             for tok in set(text.split()):
@@ -126,8 +125,7 @@ class ExampleIndex:
             if len(found) >= checks:
                 break
         texts = self.texts
-        own_words = self._words
-        inside = [idx for idx in found[:checks] if own_words[idx] <= have]
+        inside = [idx for idx in found[:checks] if have.issuperset(texts[idx].split())]
         most = self.options.subsets // self.options.fewer_for(len(canon.tokens))
         if len(inside) > most:
             inside.sort(key=lambda idx: (-len(texts[idx]), idx))
