@@ -182,7 +182,9 @@ class Conversation:
         if len(candidates) < 2:
             return first
         found: list[Match] = []
-        for part, normalized, canon in candidates:
+        for n, (part, normalized, canon) in enumerate(candidates):
+            if len(found) + len(candidates) - n < 2:
+                return first  # too few parts left to make two answers: not decided (it costs time)
             m = self._decider.decide(part, normalized, canon)
             clear = m.confidence >= self._decider.thresholds.out_of_scope + 0.1
             if m.intent and clear and m.intent not in {x.intent for x in found}:

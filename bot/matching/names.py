@@ -83,6 +83,10 @@ class Names:
         self._fuzzy_variants = _variants_by_size(fuzzy_ok, options, process)
         # Words of the examples, so a real word is never "corrected" into a name.
         self._vocab = example_words | COMMON_WORDS
+        # Known words that start a name, may hide one behind an Arabic prefix or may be a year:
+        # canonicalise() keeps any other known word as it is, without looking it up word by word.
+        self._not_plain = frozenset(w for w in self._vocab if w in self._phrase_len or self._without_proclitic(w)
+                                    or (len(w) == 4 and w.isdigit()))
         self.spell_targets = NearIndex((w for w in example_words if len(w) >= 4 and w.isalpha()), options, process)
         # Word-level caches: the same misspelt words and names come back in many questions.
         self._spell_cache: dict[str, str | None] = {}
@@ -100,7 +104,12 @@ class Names:
         unknown: list[str] = []
         strange: list[str] = []
         i = 0
+        vocab, not_plain = self._vocab, self._not_plain
         while i < len(words):
+            if words[i] in vocab and words[i] not in not_plain:
+                out.append(words[i])
+                i += 1
+                continue
             size, cid = self._name_at(words, i)
             if cid:
                 self._note(cid, out, concepts, unknown)

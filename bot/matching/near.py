@@ -32,6 +32,7 @@ class NearIndex:
         self.deletes: dict[str, tuple[str, ...]] | None = None
         self._buckets: dict[tuple[str, int], list[str]] = {}
         self._classes: list[str] = []
+        self._ones: dict[str, dict[str, tuple[str, ...]]] = {}
         if len(ordered) > options.scan_max:
             keys: dict[str, list[str]] = defaultdict(list)
             for text in ordered:
@@ -42,10 +43,17 @@ class NearIndex:
             self.deletes = {key: tuple(found) for key, found in keys.items()}
             return
         buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        ones: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for text in ordered:
-            buckets[(_bucket(text), len(text))].append(text)
+            cls = _bucket(text)
+            buckets[(cls, len(text))].append(text)
+            # A look-up allowed one edit meets its answer by deleting at most one character of
+            # each (symmetric delete, as above): it checks the strings sharing such a key.
+            for key in deletions(text, 1):
+                ones[cls][key].append(text)
         self._buckets = dict(buckets)
         self._classes = sorted({cls for cls, _ in buckets})
+        self._ones = {cls: {key: tuple(found) for key, found in keys.items()} for cls, keys in ones.items()}
 
     def __bool__(self) -> bool:
         return bool(self._size)
@@ -59,14 +67,28 @@ class NearIndex:
             return hit[0] if hit else None
         cls = _bucket(text)
         classes = (cls, MIXED) if cls != MIXED else self._classes
+        if limit == 1:  # the strings of these scripts sharing a key: the same answer as the scan
+            keys = deletions(text, 1)
+            near = sorted({found for group in classes if group in self._ones
+                           for key in keys for found in self._ones[group].get(key, ())})
+            hit = self._process.extractOne(text, near, scorer=OSA.distance, score_cutoff=1) if near else None
+            return hit[0] if hit else None
+        # Lengths nearest first: a string `gap` longer or shorter is at least `gap` edits away, so
+        # once one is found within d edits, lengths further off than d are not looked at, and the
+        # rest only for one as near (then first in alphabetical order): the scan's answer.
         best: tuple[float, str] | None = None
-        for group in classes:
-            for size in range(len(text) - limit, len(text) + limit + 1):
-                strings = self._buckets.get((group, size))
-                if strings:
-                    found = self._process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=limit)
-                    if found and (best is None or (found[1], found[0]) < best):
-                        best = (found[1], found[0])
+        size = len(text)
+        for gap in range(limit + 1):
+            if best is not None and gap > best[0]:
+                break
+            for length in (size - gap, size + gap) if gap else (size,):
+                for group in classes:
+                    strings = self._buckets.get((group, length))
+                    if strings:
+                        cutoff = limit if best is None else best[0]
+                        found = self._process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=cutoff)
+                        if found and (best is None or (found[1], found[0]) < best):
+                            best = (found[1], found[0])
         return best[1] if best else None
 
 

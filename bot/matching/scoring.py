@@ -4,7 +4,6 @@ the names the question mentions; then the intents are ranked."""
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -109,8 +108,9 @@ class Scorer:
                 intents = index.intents
                 for idx, value in scores.items():
                     by_intent[intents[idx]].append(value)
+                # sorted(...)[:12] is heapq.nlargest(12, ...), ties included, and faster on so few
                 near.extend((scores[idx], intents[idx], index.texts[idx])
-                            for idx in heapq.nlargest(12, scores, key=scores.__getitem__))
+                            for idx in sorted(scores, key=scores.__getitem__, reverse=True)[:12])
             if indexes is self.indexes:
                 floor = fill
             for iid, values in by_intent.items():
@@ -170,7 +170,7 @@ def _closest(near: list[tuple[float, str, str]]) -> list[Closest]:
     """The five best-scored distinct example texts."""
     closest: list[Closest] = []
     seen: set[str] = set()
-    for value, iid, text in heapq.nlargest(12, near):
+    for value, iid, text in sorted(near, reverse=True)[:12]:
         if text not in seen:
             seen.add(text)
             closest.append((iid, text, round(value, 3)))
