@@ -6,7 +6,6 @@ import random
 from dataclasses import replace
 
 import pytest
-from rapidfuzz.distance import OSA
 
 from bot.knowledge import KnowledgeBase
 from bot.matching import ExampleIndex, MatchOptions, NearIndex, example_group
@@ -54,20 +53,6 @@ def test_the_delete_index_finds_what_the_scan_finds(kb: KnowledgeBase):
         assert indexed.nearest(query, limit) == expected, query
         found += expected is not None
     assert found > len(queries) // 2  # most typos have a nearest word: the comparison means something
-
-
-def test_the_scan_answers_as_comparing_every_word(kb: KnowledgeBase):
-    """Below scan_max, a look-up checks only the lengths that can be as near (and, for one edit,
-    the words sharing a one-deletion key): the answer of comparing every word, ties included."""
-    examples = [*kb.examples(), *kb.negatives]
-    words = sorted({w for ex in examples for w in normalize(ex.text).split() if len(w) >= 4 and w.isalpha()})
-    scan = NearIndex(words)
-    assert scan.deletes is None
-    for query in typo_queries(words, 600, seed=11):
-        for limit in (1, 2):
-            near = [(OSA.distance(query, w), w) for w in words if abs(len(w) - len(query)) <= limit]
-            best = min((d, w) for d, w in near if d <= limit) if any(d <= limit for d, _ in near) else None
-            assert scan.nearest(query, limit) == (best[1] if best else None), (query, limit)
 
 
 def test_names_with_spaces_and_mixed_scripts_are_found_by_the_delete_index():

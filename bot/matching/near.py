@@ -32,7 +32,6 @@ class NearIndex:
         self.deletes: dict[str, tuple[str, ...]] | None = None
         self._buckets: dict[tuple[str, int], list[str]] = {}
         self._classes: list[str] = []
-        self._ones: dict[str, dict[str, tuple[str, ...]]] = {}
         if len(ordered) > options.scan_max:
             keys: dict[str, list[str]] = defaultdict(list)
             for text in ordered:
@@ -43,17 +42,10 @@ class NearIndex:
             self.deletes = {key: tuple(found) for key, found in keys.items()}
             return
         buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        ones: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for text in ordered:
-            cls = _bucket(text)
-            buckets[(cls, len(text))].append(text)
-            # A look-up allowed one edit meets its answer by deleting at most one character of
-            # each (symmetric delete, as above): it checks the strings sharing such a key.
-            for key in deletions(text, 1):
-                ones[cls][key].append(text)
+            buckets[(_bucket(text), len(text))].append(text)
         self._buckets = dict(buckets)
         self._classes = sorted({cls for cls, _ in buckets})
-        self._ones = {cls: {key: tuple(found) for key, found in keys.items()} for cls, keys in ones.items()}
 
     def __bool__(self) -> bool:
         return bool(self._size)
@@ -67,12 +59,6 @@ class NearIndex:
             return hit[0] if hit else None
         cls = _bucket(text)
         classes = (cls, MIXED) if cls != MIXED else self._classes
-        if limit == 1:  # the strings of these scripts sharing a key: the same answer as the scan
-            keys = deletions(text, 1)
-            near = sorted({found for group in classes if group in self._ones
-                           for key in keys for found in self._ones[group].get(key, ())})
-            hit = self._process.extractOne(text, near, scorer=OSA.distance, score_cutoff=1) if near else None
-            return hit[0] if hit else None
         # Lengths nearest first: a string `gap` longer or shorter is at least `gap` edits away, so
         # once one is found within d edits, lengths further off than d are not looked at, and the
         # rest only for one as near (then first in alphabetical order): the scan's answer.
