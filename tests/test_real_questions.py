@@ -22,10 +22,10 @@ from bot.evaluate import Report, evaluate, read_labelled
 
 HOLDOUT = Path(__file__).resolve().parent / "real" / "holdout.yaml"
 GROUPS = {"en": ("en",), "ar+ru+uk": ("ar", "ru", "uk")}
-IN_SCOPE = {"en": 0.68, "ar+ru+uk": 0.70}
-OUT_OF_SCOPE = {"en": 0.87, "ar+ru+uk": 0.74}
-LANGUAGE = {"ar": (0.76, 0.78), "ru": (0.60, 0.66), "uk": (0.70, 0.84)}  # (in scope, refused)
-LOST = 0.21
+IN_SCOPE = {"en": 0.68, "ar+ru+uk": 0.66}
+OUT_OF_SCOPE = {"en": 0.84, "ar+ru+uk": 0.73}
+LANGUAGE = {"ar": (0.68, 0.69), "ru": (0.64, 0.75), "uk": (0.67, 0.79)}  # (in scope, refused)
+LOST = 0.22
 
 
 @pytest.fixture(scope="module")
