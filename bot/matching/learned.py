@@ -102,20 +102,19 @@ class Learned:
     def clear_caches(self) -> None:
         self._word.cache_clear()
 
-    def _word_part(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """A word's known features (their rows) and their idf."""
-        rows = np.array([r for r in map(self._row.get, word_features(word)) if r is not None], dtype=np.intp)
-        return rows, self.idf[rows].astype(np.float64)
+    def _word_part(self, word: str) -> list[int]:
+        """A word's known features, as their rows."""
+        return [r for r in map(self._row.get, word_features(word)) if r is not None]
 
     def best(self, text: str) -> tuple[str | None, float]:
         """The likeliest class of a canonical text and its probability (None: out of scope)."""
-        parts = [self._word(word) for word in text.split()]
-        rows = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.intp)
-        if not rows.size:
+        rows = [r for word in text.split() for r in self._word(word)]
+        if not rows:
             scores = self.intercept
         else:
-            values = np.concatenate([p[1] for p in parts])
-            scores = self.intercept + (values @ np.take(self.weights, rows, axis=0)) / math.sqrt(float(values @ values))
+            found = np.fromiter(rows, dtype=np.intp, count=len(rows))
+            values = self.idf[found].astype(np.float64)
+            scores = self.intercept + (values @ self.weights[found]) / math.sqrt(float(values @ values))
         top = int(np.argmax(scores))
         probability = 1.0 / float(np.exp(scores - scores[top]).sum())
         label = self.classes[top]
