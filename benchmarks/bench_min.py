@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_match import DEVSETS, summary  # noqa: E402 - after the sys.path set-up
 from rapidfuzz import fuzz, process, utils  # noqa: E402 - after the sys.path set-up
 
-from bench_match import DEVSETS, summary  # noqa: E402 - after the sys.path set-up
 from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
 from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
 
