@@ -13,13 +13,14 @@ from .conversation import Context, Conversation
 from .deciding import Decider
 from .examples import NEGATIVE, CanonicalExample
 from .learned import SURE, Learned, data_key
-from .names import Names
+from .names import Canon, Names
 from .options import DEFAULT_OPTIONS, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, MatchOptions, Thresholds, Weights
 from .scoring import Scorer
 
 # The decisions the learned model may overrule, and how many ranked topics it chooses among.
 SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples", "too_vague"})
 SECOND_OPINION_AMONG = 3
+SHORT_UNKNOWN_WORDS = 4  # a refused question this short about an unknown word stays refused
 
 
 class Matcher:
@@ -90,17 +91,21 @@ class Matcher:
         elif context is not None:
             result = conversation.with_context(question, normalized, canon, result, context)
         result = conversation.with_second_question(question, result, len(canon.tokens))
-        return replace(self._second_opinion(result, canon.text), canonical=canon.text)
+        return replace(self._second_opinion(result, canon), canonical=canon.text)
 
-    def _second_opinion(self, result: Match, canonical: str) -> Match:
+    def _second_opinion(self, result: Match, canon: Canon) -> Match:
         """The learned model's choice among the topics the fuzzy matcher ranked, when it is
         sure of it: it answers a question the fuzzy scores left in doubt (asked back, or too
         close to the out-of-scope examples), or puts a runner-up first. A refusal for a name we
-        have no facts on, a follow-up, a name's main question and "what did X say?" stand."""
+        have no facts on, a follow-up, a name's main question and "what did X say?" stand, and
+        so does the refusal of a short question about a word that may be a name we do not know
+        ("who is messi")."""
         base, *readings = result.reason.split("+")
         if self.learned is None or result.extra or base not in SECOND_OPINION_ON or "context" in readings:
             return result
-        label, probability = self.learned.best(canonical)
+        if result.intent is None and canon.strange and len(canon.tokens) <= SHORT_UNKNOWN_WORDS:
+            return result
+        label, probability = self.learned.best(canon.text)
         if label is None or probability < SURE or label == result.intent:
             return result
         ranked = {s.intent: s.score for s in result.ranked[:SECOND_OPINION_AMONG]}
