@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true")
     parser.add_argument("--thresholds", default="", help="Thresholds fields to override, e.g. doubt=0.5")
     parser.add_argument("--options", default="", help="MatchOptions fields to override, e.g. nearest=16")
-    parser.add_argument("--weights", default="", help="Weights fields to override, e.g. learned=0.3,learned_sharpness=8")
+    parser.add_argument("--weights", default="", help="Weights fields to override, e.g. fuzzy=0.6,lexical=0.4")
     parser.add_argument("--learned", action="store_true",
                         help="train the learned second opinion on each fold too (needs scikit-learn: make learned)")
     parser.add_argument("--explain", nargs="*", default=[], help="questions to explain with their fold's matcher")

@@ -56,8 +56,9 @@ def text_vector(text: str, idf: dict[str, float]) -> dict[str, float]:
 
 
 def data_key(examples: Iterable[CanonicalExample]) -> str:
-    """What a set of weights was trained on: a hash of the canonical examples."""
-    lines = sorted(f"{ex.intent}\t{ex.canon.text}" for ex in examples if ex.canon.text)
+    """What a set of weights was trained on: a hash of the canonical examples (the Matcher's,
+    which all say something)."""
+    lines = sorted(f"{ex.intent}\t{ex.canon.text}" for ex in examples)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
