@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_match import DEVSETS, summary  # noqa: E402 - after the sys.path set-up
-from rapidfuzz import fuzz, process, utils  # noqa: E402 - after the sys.path set-up
+from bench_match import DEVSETS, naive_matcher, summary  # noqa: E402 - after the sys.path set-up
 
 from bot.evaluate import read_labelled  # noqa: E402 - after the sys.path set-up
 from bot.knowledge import load  # noqa: E402 - after the sys.path set-up
@@ -53,8 +52,7 @@ def main() -> int:
     questions = [item.text for path in DEVSETS for item in read_labelled(ROOT / path)]
     examples = [ex.text for ex in kb.examples()]
     ours = fastest(kb.matcher.match, questions, args.runs, kb.matcher.clear_caches)
-    naive = fastest(lambda q: process.extractOne(q, examples, scorer=fuzz.WRatio, processor=utils.default_process),
-                    questions, args.naive_runs)
+    naive = fastest(naive_matcher(examples), questions, args.naive_runs)
     o, b = summary(sorted(ours)), summary(sorted(naive))
     print(f"{len(questions)} questions, {len(examples)} examples; each question's fastest of {args.runs} runs "
           f"(naive: of {args.naive_runs}), caches cleared before each")
