@@ -105,7 +105,7 @@ def _evaluate(kb: KnowledgeBase, items: list[Labelled]) -> Report:
         if item.intent is None:
             report.out_of_scope += 1
             report.out_of_scope_rejected += got is None
-            report.out_of_scope_asked_back += match.reason == ASK_BACK
+            report.out_of_scope_asked_back += match.decision == ASK_BACK
         else:
             report.in_scope += 1
             report.in_scope_correct += item.right(got)

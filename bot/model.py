@@ -25,6 +25,7 @@ HELP = "help"
 SOURCES = "sources"
 SPECIAL_INTENTS = (HELP, SOURCES)  # answered from interface texts, not from facts
 ASK_BACK = "ask_back"  # Match.reason of a question the story's names make ours but no intent is sure of
+OUT_OF_SCOPE_NAME = "out_of_scope_name"  # Match.reason of a question whose subject is a name we have no facts on
 NO_STATEMENT = "no_statement"  # Match.reason of "what did X say?" when the base holds nothing X said
 
 
@@ -136,6 +137,11 @@ class Match:
     # intent): the key for "the same question asked again"
     canonical: str = ""
 
+    @property
+    def decision(self) -> str:
+        """The reason without the readings that led to it ("ask_back+learned" is "ask_back")."""
+        return self.reason.split("+", 1)[0]
+
 
 @dataclass(frozen=True)
 class Section:
@@ -186,7 +192,7 @@ class Reply:
     @property
     def asks_back(self) -> bool:
         """Not answered, but close to a few topics: the reply asks which one was meant."""
-        return self.intent is None and bool(self.alternatives) and self.match.reason == ASK_BACK
+        return self.intent is None and bool(self.alternatives) and self.match.decision == ASK_BACK
 
     @property
     def facts(self) -> tuple[Fact, ...]:

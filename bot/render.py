@@ -14,7 +14,7 @@ from typing import Any
 from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
 from .message_length import TELEGRAM_LIMIT, fit_html, shorten, telegram_length
-from .model import HELP, NO_STATEMENT, SOURCES, SPECIAL_INTENTS, Fact, Reply
+from .model import HELP, NO_STATEMENT, OUT_OF_SCOPE_NAME, SOURCES, SPECIAL_INTENTS, Fact, Reply
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ def layout(kb: KnowledgeBase, reply: Reply, surface: str = "private", sections: 
         for sid in sorted({c.outlet for f in known for c in f.sources} | {c.cites for f in known for c in f.sources if c.cites}):
             src = kb.sources[sid]
             blocks.append(Block(f"{src.display(lang)} ({kb.text('source_types_' + src.type, lang)})", bullet=True))
+    if reply.intent and reply.unknown and reply.match.decision == OUT_OF_SCOPE_NAME:  # answered despite them
+        names = kb.text("name_separator", lang).join(reply.unknown)
+        topic = kb.intents[reply.intent].display(lang)
+        blocks.append(Block(kb.text("answered_despite_names", lang, names=names, topic=topic), "i"))
     said: set[str] = set()
     for section in shown:
         if len(reply.sections) > 1:
@@ -158,7 +162,7 @@ def _speaker(kb: KnowledgeBase, reply: Reply) -> str:
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
-    statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.reason == NO_STATEMENT else ""
+    statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.decision == NO_STATEMENT else ""
     if surface != "private":
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(statement or kb.text(key, lang, names=names))]

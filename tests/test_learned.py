@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answer import compose
 from bot.cli import main as cli_main
 from bot.knowledge import load
 from bot.matching import Context, Matcher
 from bot.matching.learned import Learned, text_vector
+from bot.render import to_text
 
 
 def test_the_shipped_weights_were_trained_on_todays_examples(kb):
@@ -38,6 +40,32 @@ def test_it_never_overrules_a_refusal_for_a_name_we_have_no_facts_on(kb):
                      "who is messi"):
         match = kb.matcher.match(question)
         assert match.intent is None and not match.reason.endswith("+learned"), question
+
+
+def test_a_long_message_naming_what_we_lack_as_a_detail_is_answered_and_says_so(kb):
+    # Turkey is a detail of a headline about where Assad is; the reply says we have nothing on it.
+    question = "Turkish officials say they know where Assad is after he fled Damascus on a plane on Sunday"
+    match = kb.matcher.match(question)
+    assert match.intent == "assad_whereabouts" and match.reason == "out_of_scope_name+learned"
+    text = to_text(kb, compose(kb, match, "en"))
+    assert text.startswith("I have no facts about Turkey; here is what I have on: Where is Assad?")
+    assert "Moscow" in text
+    # asked about directly, it is a name we have no facts on: refused, naming it
+    short = kb.matcher.match("what does turkey say about assad?")
+    assert short.intent is None and "turkey" in short.unknown
+    assert "I have no facts about Turkey" in to_text(kb, compose(kb, short, "en"))
+
+
+def test_an_answer_the_model_is_sure_is_none_of_ours_becomes_a_question_back(kb):
+    # the future of Russia's bases: the base holds where they are, not whether they stay
+    match = kb.matcher.match("will russia keep its bases in syria")
+    assert match.intent is None and match.reason == "ask_back+learned"
+    assert match.alternatives[0] == "homs_strategic"
+    text = to_text(kb, compose(kb, match, "en"))
+    assert text.startswith("I'm not sure which of these you mean") and "Why does Homs matter?" in text
+    assert "outside what my fact base covers" not in text
+    # what it is not sure of stays answered
+    assert kb.matcher.match("where is assad now?").intent == "assad_whereabouts"
 
 
 def test_the_bot_reads_a_text_as_the_model_was_trained_to(kb):

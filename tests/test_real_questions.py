@@ -14,6 +14,7 @@ fresh held-out set and split it with scripts/split_real_questions.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,10 @@ from bot.evaluate import Report, evaluate, read_labelled
 
 HOLDOUT = Path(__file__).resolve().parent / "real" / "holdout.yaml"
 GROUPS = {"en": ("en",), "ar+ru+uk": ("ar", "ru", "uk")}
-IN_SCOPE = {"en": 0.68, "ar+ru+uk": 0.66}
-OUT_OF_SCOPE = {"en": 0.84, "ar+ru+uk": 0.73}
-LANGUAGE = {"ar": (0.68, 0.69), "ru": (0.64, 0.75), "uk": (0.67, 0.79)}  # (in scope, refused)
-LOST = 0.22
+IN_SCOPE = {"en": 0.69, "ar+ru+uk": 0.67}
+OUT_OF_SCOPE = {"en": 0.86, "ar+ru+uk": 0.73}
+LANGUAGE = {"ar": (0.68, 0.69), "ru": (0.64, 0.75), "uk": (0.69, 0.79)}  # (in scope, refused)
+LOST = 0.21
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,8 @@ def items():
 def reports(kb, items) -> dict[str, Report]:
     out = {name: evaluate(kb, [i for i in items if i.lang in langs]) for name, langs in GROUPS.items()}
     out.update({lang: evaluate(kb, [i for i in items if i.lang == lang]) for lang in ("ar", "ru", "uk")})
-    return out
+    # counts only: a failing test's traceback prints its arguments, and the misses must not be seen
+    return {name: replace(r, per_intent={}, confusions=[], mistakes=[], by_language={}) for name, r in out.items()}
 
 
 def figures(r: Report) -> str:

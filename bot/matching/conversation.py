@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..model import Match
+from ..model import OUT_OF_SCOPE_NAME, Match
 from ..normalize import normalize
 from .deciding import SUBJECT_KINDS, Decider
 from .names import Canon, Names
@@ -125,7 +125,7 @@ class Conversation:
             return decide(question, normalized, canon)
         part_normalized, own = part
         found = decide(question, part_normalized, own)
-        if own.unknown and found.intent is None and found.reason == "out_of_scope_name":
+        if own.unknown and found.intent is None and found.reason == OUT_OF_SCOPE_NAME:
             return found
         found = replace(found, reason=found.reason + "+question_part")
         if found.intent and found.confidence >= self._decider.thresholds.doubt + PART_MARGIN and not own.unknown:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ..model import ASK_BACK, NO_STATEMENT, Concept, Intent, Match, Scored
+from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, Concept, Intent, Match, Scored
 from ..words import COMMON_WORDS
 from .examples import NEGATIVE, CanonicalExample
 from .names import Canon
@@ -91,9 +91,9 @@ class Decider:
                 intent, reason = None, NO_STATEMENT
                 alternatives = (nearest,) if nearest else ()
         elif intent is None and reason in ASK_BACK_REASONS and not canon.unknown:
-            alternatives = self._ask_back(canon, ranked)
+            alternatives = self.ask_back_topics(canon, ranked)
             reason = ASK_BACK if alternatives else reason
-        elif intent is None and canon.unknown and reason != "out_of_scope_name":
+        elif intent is None and canon.unknown and reason != OUT_OF_SCOPE_NAME:
             # "is assad sick?": no facts on his health, but the nearest topic about him
             alternatives = self._nearest_topic(canon)
         return Match(
@@ -130,7 +130,7 @@ class Decider:
         if len(canon.tokens) == 1 and not canon.concepts:
             return best, None, "too_vague"  # "why", "what": no example says just that
         if self._near_miss(canon, best.intent):
-            return best, None, "out_of_scope_name"
+            return best, None, OUT_OF_SCOPE_NAME
         if self._unnamed_subject(canon, best.intent):
             return best, None, "unknown_subject"
         if best.score < th.out_of_scope:
@@ -170,7 +170,7 @@ class Decider:
         concept = self.concepts[tokens[nearest]]
         return concept if concept.said_in is not None else None
 
-    def _ask_back(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
+    def ask_back_topics(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
         """The likeliest topics of a question about the story that no intent is sure of.
 
         Only for a question that names one of the story's places, people or groups, and no word

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from ..model import ASK_BACK, Concept, Example, Intent, Match
+from ..model import ASK_BACK, OUT_OF_SCOPE_NAME, SPECIAL_INTENTS, Concept, Example, Intent, Match
 from ..normalize import normalize
 from ..script import LANGUAGE_SCRIPT, LATIN, script_of
 from .compiled import RAPIDFUZZ, Process
@@ -21,6 +21,12 @@ from .scoring import Scorer
 SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples", "too_vague"})
 SECOND_OPINION_AMONG = 3
 SHORT_UNKNOWN_WORDS = 4  # a refused question this short about an unknown word stays refused
+# A name we have no facts on, in a message this long, is often a detail ("the army leaves Hama,
+# thousands flee"): the learned model may answer the topic the fuzzy matcher ranked first.
+INCIDENTAL_NAME_WORDS = 8
+# How sure the learned model must be that a question the fuzzy matcher answered is none of ours
+# before the answer becomes a question back (measured on held-apart folds of intents/asked.yaml).
+DOUBT_OUT = 0.7
 
 
 class Matcher:
@@ -96,22 +102,55 @@ class Matcher:
     def _second_opinion(self, result: Match, canon: Canon) -> Match:
         """The learned model's choice among the topics the fuzzy matcher ranked, when it is
         sure of it: it answers a question the fuzzy scores left in doubt (asked back, or too
-        close to the out-of-scope examples), or puts a runner-up first. A refusal for a name we
-        have no facts on, a follow-up, a name's main question and "what did X say?" stand, and
-        so does the refusal of a short question about a word that may be a name we do not know
-        ("who is messi")."""
+        close to the out-of-scope examples), or puts a runner-up first. When it is sure that a
+        question the fuzzy matcher answered is none of ours, the answer becomes a question back
+        (or a refusal, when the question names none of the story's subjects). A follow-up, a
+        name's main question and "what did X say?" stand, and so does the refusal of a short
+        question about a word that may be a name we do not know ("who is messi")."""
         base, *readings = result.reason.split("+")
-        if self.learned is None or result.extra or base not in SECOND_OPINION_ON or "context" in readings:
+        if self.learned is None or result.extra or "context" in readings:
+            return result
+        if base == OUT_OF_SCOPE_NAME:
+            return self._despite_name(result, canon)
+        if base not in SECOND_OPINION_ON:
             return result
         if result.intent is None and canon.strange and len(canon.tokens) <= SHORT_UNKNOWN_WORDS:
             return result
         label, probability = self.learned.best(canon.text)
-        if label is None or probability < SURE or label == result.intent:
+        if label is None:
+            # the model reads the whole message: a reading of part of it is the fuzzy matcher's
+            return self._doubted(result, canon, probability) if result.reason == "matched" else result
+        if probability < SURE or label == result.intent:
             return result
         ranked = {s.intent: s.score for s in result.ranked[:SECOND_OPINION_AMONG]}
         if label not in ranked and label not in result.alternatives:
             return result
-        confidence = max(ranked.get(label, 0.0), self.thresholds.out_of_scope)
+        return self._learned_answer(result, label, ranked.get(label, 0.0))
+
+    def _despite_name(self, result: Match, canon: Canon) -> Match:
+        """A long message naming something we have no facts on, whose topic the fuzzy matcher
+        ranked first and the learned model is sure of, is answered; the reply says which names
+        it has no facts on (Match.unknown)."""
+        if len(canon.tokens) < INCIDENTAL_NAME_WORDS or not result.ranked or self.learned is None:
+            return result
+        label, probability = self.learned.best(canon.text)
+        first = result.ranked[0]
+        if label is None or probability < SURE or label != first.intent:
+            return result
+        return self._learned_answer(result, label, first.score)
+
+    def _doubted(self, result: Match, canon: Canon, probability: float) -> Match:
+        """An answer the learned model is sure is out of scope: asked back which topic was
+        meant, or refused when the question names none of the story's subjects."""
+        if probability < DOUBT_OUT or result.intent in SPECIAL_INTENTS:
+            return result
+        topics = self._decider.ask_back_topics(canon, list(result.ranked))
+        reason = (ASK_BACK if topics else "like_out_of_scope_examples") + "+learned"
+        return replace(result, intent=None, confidence=round(1.0 - result.confidence, 4), alternatives=topics,
+                       reason=reason, speaker=None)
+
+    def _learned_answer(self, result: Match, label: str, score: float) -> Match:
+        confidence = max(score, self.thresholds.out_of_scope)
         return replace(result, intent=label, confidence=confidence, alternatives=(),
                        reason=result.reason + "+learned", speaker=None)
 
