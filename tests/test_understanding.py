@@ -142,6 +142,16 @@ def test_asking_back_through_the_command_line(kb):
     assert "not sure" in data["answer"]
 
 
+def test_a_long_message_about_the_story_in_words_we_do_not_know_is_asked_back(kb):
+    # slang we have no word for is a detail of a long message naming Homs; alone it is not
+    reply = answer(kb, "honestly mate the whole thing in homs is bonkers, gobsmacked how quick it went, "
+                       "anyone know whats what", "en", today=TODAY)
+    assert reply.intent is None and reply.match.decision == "ask_back", reply.match.reason
+    assert "homs_control" in reply.alternatives and "outside" not in to_text(kb, reply)
+    short = matched(kb, "bonkers gobsmacked homs whats what")
+    assert short.intent is None and short.reason != "ask_back" and not short.alternatives
+
+
 def test_a_question_about_nothing_we_know_is_not_asked_back(kb):
     m = matched(kb, "what is the best recipe for bread")
     assert m.intent is None and m.reason != "ask_back" and not m.alternatives

@@ -173,12 +173,12 @@ class Decider:
     def ask_back_topics(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
         """The likeliest topics of a question about the story that no intent is sure of.
 
-        Only for a question that names one of the story's places, people or groups, and no word
-        we do not know (decide() sends no question naming what we lack: that is a plain refusal,
-        naming it). The best-scoring intents come first; the named concepts' main questions fill
-        up the rest.
+        Only for a question that names one of the story's places, people or groups, and, unless
+        it is a long message, no word we do not know ("who is messi" is refused; decide() sends
+        no question naming what we lack: that is a plain refusal, naming it). The best-scoring
+        intents come first; the named concepts' main questions fill up the rest.
         """
-        if canon.strange:
+        if canon.strange and len(canon.tokens) < self._options.detail_words:
             return ()
         named = [c for c in canon.concepts if self.concepts[c].kind in SUBJECT_KINDS]
         if not named:

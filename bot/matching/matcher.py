@@ -21,9 +21,6 @@ from .scoring import Scorer
 SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples", "too_vague"})
 SECOND_OPINION_AMONG = 3
 SHORT_UNKNOWN_WORDS = 4  # a refused question this short about an unknown word stays refused
-# A name we have no facts on, in a message this long, is often a detail ("the army leaves Hama,
-# thousands flee"): the learned model may answer the topic the fuzzy matcher ranked first.
-INCIDENTAL_NAME_WORDS = 8
 # How sure the learned model must be that a question the fuzzy matcher answered is none of ours
 # before the answer becomes a question back (measured on held-apart folds of intents/asked.yaml).
 DOUBT_OUT = 0.7
@@ -128,10 +125,10 @@ class Matcher:
         return self._learned_answer(result, label, ranked.get(label, 0.0))
 
     def _despite_name(self, result: Match, canon: Canon) -> Match:
-        """A long message naming something we have no facts on, whose topic the fuzzy matcher
-        ranked first and the learned model is sure of, is answered; the reply says which names
-        it has no facts on (Match.unknown)."""
-        if len(canon.tokens) < INCIDENTAL_NAME_WORDS or not result.ranked or self.learned is None:
+        """A long message naming something we have no facts on, as a detail ("the army leaves
+        Hama, thousands flee"), is answered when the learned model is sure of the topic the fuzzy
+        matcher ranked first; the reply says which names it has no facts on (Match.unknown)."""
+        if len(canon.tokens) < self.options.detail_words or not result.ranked or self.learned is None:
             return result
         label, probability = self.learned.best(canon.text)
         first = result.ranked[0]

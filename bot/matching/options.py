@@ -64,6 +64,7 @@ class MatchOptions:
     long_question_words: int = 16  # a longer one is compared in full with half as many examples
     long_message_words: int = 10  # a message this long may be a question wrapped in context
     short_question_words: int = 12  # in a short question, the first name is its subject
+    detail_words: int = 8  # in a message this long, a word or name we do not know is a detail, not its subject
 
     def fewer_for(self, tokens: int) -> int:
         """What to divide the examples compared in full by, for a question of `tokens` words: a
