@@ -1,6 +1,8 @@
 """The learned second opinion (bot/matching/learned.py): shipped weights trained on today's
-examples, its choice taken only among the topics the fuzzy matcher ranked, and the bot still
-answering, from the fuzzy matcher alone, when the weights are stale, missing or unreadable."""
+examples, its choice taken only among the topics the fuzzy matcher ranked, a long message naming
+what we lack as a detail answered and told so, an answer it is sure is none of ours asked back,
+and the bot still answering, from the fuzzy matcher alone, when the weights are stale, missing
+or unreadable."""
 
 from __future__ import annotations
 

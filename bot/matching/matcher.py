@@ -104,7 +104,7 @@ class Matcher:
         (or a refusal, when the question names none of the story's subjects). A follow-up, a
         name's main question and "what did X say?" stand, and so does the refusal of a short
         question about a word that may be a name we do not know ("who is messi")."""
-        base, *readings = result.reason.split("+")
+        base, readings = result.decision, result.reason.split("+")[1:]
         if self.learned is None or result.extra or "context" in readings:
             return result
         if base == OUT_OF_SCOPE_NAME:
