@@ -170,7 +170,7 @@ class Decider:
         concept = self.concepts[tokens[nearest]]
         return concept if concept.said_in is not None else None
 
-    def ask_back_topics(self, canon: Canon, ranked: list[Scored]) -> tuple[str, ...]:
+    def ask_back_topics(self, canon: Canon, ranked: Sequence[Scored]) -> tuple[str, ...]:
         """The likeliest topics of a question about the story that no intent is sure of.
 
         Only for a question that names one of the story's places, people or groups, and, unless

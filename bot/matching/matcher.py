@@ -141,7 +141,7 @@ class Matcher:
         meant, or refused when the question names none of the story's subjects."""
         if probability < DOUBT_OUT or result.intent in SPECIAL_INTENTS:
             return result
-        topics = self._decider.ask_back_topics(canon, list(result.ranked))
+        topics = self._decider.ask_back_topics(canon, result.ranked)
         reason = (ASK_BACK if topics else "like_out_of_scope_examples") + "+learned"
         return replace(result, intent=None, confidence=round(1.0 - result.confidence, 4), alternatives=topics,
                        reason=reason, speaker=None)
