@@ -44,8 +44,10 @@ def train(examples: list[CanonicalExample], key: str, c: float = C) -> Learned:
     matrix = vectorizer.fit_transform([text_vector(ex.canon.text, idf) for ex in examples])
     model = LogisticRegression(C=c, max_iter=5000).fit(matrix, [ex.intent for ex in examples])
     features = [str(f) for f in vectorizer.get_feature_names_out()]
+    words = sorted({word for ex in examples for word in ex.canon.tokens})
     return Learned([str(x) for x in model.classes_], [float(b) for b in model.intercept_], features,
-                   np.array([idf[f] for f in features], dtype=np.float32), model.coef_.T.astype(np.float32), key)
+                   np.array([idf[f] for f in features], dtype=np.float32), model.coef_.T.astype(np.float32), key,
+                   words)
 
 
 def main() -> int:

@@ -20,6 +20,8 @@ from bot.matching import Context, Matcher
 from bot.matching.learned import Learned, text_vector
 from bot.render import to_text
 
+from .conftest import ROOT
+
 
 def test_the_shipped_weights_were_trained_on_todays_examples(kb):
     # Changing an example, an alias or an out-of-scope example needs `make learned`.
@@ -84,6 +86,23 @@ def test_the_bot_reads_a_text_as_the_model_was_trained_to(kb):
         label, p = learned.best(text)
         assert (label or "__out_of_scope__") == learned.classes[top] or label is None
         assert abs(p - probability) < 1e-4, text
+
+
+def test_the_shipped_parts_of_words_give_the_scores_their_features_give(kb, tmp_path):
+    # Each word of the examples carries its part of a text's scores in intents/learned.json;
+    # weights written without them (an older file) work the parts out when read.
+    learned = kb.matcher.learned
+    assert len(learned.words) > 1000
+    data = json.loads((ROOT / "intents" / "learned.json").read_text(encoding="utf-8"))
+    del data["words"], data["parts"]
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    older = Learned.read(tmp_path / "old.json")
+    assert older is not None and older.words == []
+    for text in ("where is assad", "who controls homs now", "homs homs homs", "zzqx assad fled to moscuw", "",
+                 "хто зараз контролює хомс", "وين بشار الاسد"):
+        label, p = learned.best(text)
+        again, q = older.best(text)
+        assert label == again and abs(p - q) < 1e-6, text
 
 
 def _with_learned(data: Path, text: str | None) -> None:

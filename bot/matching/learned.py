@@ -9,10 +9,12 @@ topics the fuzzy matcher already ranked (see Matcher.match): it never answers a 
 matcher found no topic for, and a name we have no facts on is refused before it is asked.
 
 A text's features are the idf of each word's known features, added up and scaled to unit
-length, every occurrence counted apart: each word's part is worked out once (and cached), and
-a question costs one gather of weight rows and one product (numpy). The weights belong to one state of the examples: `data_key`
-is a hash of the canonical examples they were trained on, and weights trained on other
-examples are not used (`validate` says so).
+length, every occurrence counted apart, so a text's scores are a sum over its words. Each word
+of the examples has its part worked out when the weights are written (its weighted sum of
+weight rows and its sum of squared idf, shipped in the file): a question of such words costs a
+gather and a sum (numpy). Another word's features are looked up as it comes (cached). The
+weights belong to one state of the examples: `data_key` is a hash of the canonical examples
+they were trained on, and weights trained on other examples are not used (`validate` says so).
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ def word_features(word: str) -> list[str]:
     """One word's features: the word itself ("w homs") and its letter n-grams, padded
     (" homs " gives " h", "ho", ..., "ms "); an n-gram twice in a word is there twice."""
     padded = f" {word} "
-    return ["w " + word, *(padded[i : i + n] for n in NGRAMS for i in range(max(1, len(padded) - n + 1)))]
+    size = len(padded)
+    out = ["w " + word]
+    for n in NGRAMS:  # a list per n rather than one generator: this runs for every new word
+        out += [padded[i : i + n] for i in range(max(1, size - n + 1))]
+    return out
 
 
 def text_vector(text: str, idf: dict[str, float]) -> dict[str, float]:
@@ -71,10 +77,11 @@ def _unfloats(text: str) -> np.ndarray:
 
 
 class Learned:
-    """The shipped weights: per feature its idf and one weight per class (a row of `weights`)."""
+    """The shipped weights: per feature its idf and one weight per class (a row of `weights`);
+    per word of the examples (`words`) its part of a text's scores, worked out from them."""
 
     def __init__(self, classes: list[str], intercept: list[float], features: list[str], idf: np.ndarray,
-                 weights: np.ndarray, key: str):
+                 weights: np.ndarray, key: str, words: list[str] | None = None, parts: np.ndarray | None = None):
         if idf.shape != (len(features),) or weights.size != len(features) * len(classes):
             raise ValueError("the weights do not fit the features and classes")
         self.classes = classes
@@ -85,6 +92,24 @@ class Learned:
         self.key = key
         self._row = {f: n for n, f in enumerate(features)}
         self._word = lru_cache(maxsize=_CACHE_MAX)(self._word_part)
+        self.words = words or []
+        # per word: its weighted weight rows summed (one column per class), then its squared idf summed
+        if parts is None:
+            parts = self._parts(self.words)
+        if parts.size != len(self.words) * (len(classes) + 1):
+            raise ValueError("the words' parts do not fit the words and classes")
+        self.parts = parts.reshape(len(self.words), len(classes) + 1).astype(np.float64)  # summed in float64
+        self._known = {w: n for n, w in enumerate(self.words)}
+
+    def _parts(self, words: list[str]) -> np.ndarray:
+        parts = np.zeros((len(words), len(self.classes) + 1))
+        for n, word in enumerate(words):
+            rows = self._word_part(word)
+            if rows:
+                values = self.idf[rows].astype(np.float64)
+                parts[n, :-1] = values @ self.weights[rows]
+                parts[n, -1] = values @ values
+        return parts
 
     @classmethod
     def read(cls, path: Path) -> Learned | None:
@@ -92,12 +117,16 @@ class Learned:
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
+        words = data.get("words")  # weights written before words' parts were shipped work them out
+        parts = np.frombuffer(base64.b64decode(data["parts"]), dtype="<f4") if words else None
         return cls(data["classes"], data["intercept"], data["features"], _unfloats(data["idf"]),
-                   _unfloats(data["weights"]), data["data_key"])
+                   _unfloats(data["weights"]), data["data_key"], words, parts)
 
     def write(self, path: Path) -> None:
         data = {"data_key": self.key, "classes": self.classes, "intercept": [float(b) for b in self.intercept],
-                "features": self.features, "idf": _floats(self.idf), "weights": _floats(self.weights)}
+                "features": self.features, "idf": _floats(self.idf), "weights": _floats(self.weights),
+                "words": self.words,
+                "parts": base64.b64encode(np.ascontiguousarray(self.parts, dtype="<f4").tobytes()).decode("ascii")}
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
     def clear_caches(self) -> None:
@@ -109,13 +138,20 @@ class Learned:
 
     def best(self, text: str) -> tuple[str | None, float]:
         """The likeliest class of a canonical text and its probability (None: out of scope)."""
-        rows = [r for word in text.split() for r in self._word(word)]
-        if not rows:
-            scores = self.intercept
-        else:
-            found = np.fromiter(rows, dtype=np.intp, count=len(rows))
-            values = self.idf[found].astype(np.float64)
-            scores = self.intercept + (values @ self.weights[found]) / math.sqrt(float(values @ values))
+        known: list[int] = []
+        rows: list[int] = []
+        for word in text.split():
+            n = self._known.get(word)
+            if n is None:
+                rows += self._word(word)
+            else:
+                known.append(n)
+        total = self.parts[known].sum(axis=0) if known else np.zeros(len(self.classes) + 1)
+        if rows:
+            values = self.idf[rows].astype(np.float64)
+            total[:-1] += values @ self.weights[rows]
+            total[-1] += values @ values
+        scores = self.intercept + total[:-1] / math.sqrt(total[-1]) if total[-1] else self.intercept
         top = int(np.argmax(scores))
         probability = 1.0 / float(np.exp(scores - scores[top]).sum())
         label = self.classes[top]
