@@ -55,6 +55,25 @@ def test_the_delete_index_finds_what_the_scan_finds(kb: KnowledgeBase):
     assert found > len(queries) // 2  # most typos have a nearest word: the comparison means something
 
 
+def test_the_scan_finds_the_nearest_string_of_all_in_any_script(kb: KnowledgeBase):
+    """The scan rules most strings out by their letters and lengths before measuring edits:
+    it must still give the nearest of every string, the first alphabetically on a tie."""
+    from rapidfuzz.distance import OSA
+
+    strings = sorted({normalize(v) for c in kb.concepts.values() for v in c.variants if len(v) >= 4})
+    scan = NearIndex(strings)
+    assert scan.deletes is None
+    queries = typo_queries(strings, 1500, seed=11) + ["", "x", "деир эз зор", "al-asad", "حمصص"]
+    found = 0
+    for query in queries:
+        for limit in (1, 2):
+            near = sorted((OSA.distance(query, s), s) for s in strings)
+            expected = near[0][1] if near and near[0][0] <= limit else None
+            assert scan.nearest(query, limit) == expected, (query, limit)
+            found += expected is not None
+    assert found > len(queries) // 2
+
+
 def test_names_with_spaces_and_mixed_scripts_are_found_by_the_delete_index():
     names = ["deir ez zor", "homs", "hayat tahrir al sham", "حمص", "дамаск", "al-assad"]
     indexed = NearIndex(names, MatchOptions(scan_max=1))

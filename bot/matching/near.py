@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 
+import numpy as np
 from rapidfuzz.distance import OSA
 
-from ..script import script_of
 from .compiled import RAPIDFUZZ, Process
 from .options import DEFAULT_OPTIONS, MatchOptions
-
-MIXED = "mixed"  # the bucket of strings with characters of more than one script
 
 
 class NearIndex:
     """Strings to find the nearest of within k edits (k <= 2); the answer is the one a scan of
     the whole sorted list would give (nearest, then first in alphabetical order).
 
-    Up to `scan_max` strings are kept by script and length, and a look-up scans only those that
-    could be near: a string of another length differs by more, and an Arabic or Cyrillic word
-    shares no letter with a Latin one. Past that (a base many times ours), scanning costs
-    milliseconds a word, so the strings are indexed by what is left after deleting up to k of
-    their characters: two strings within k edits leave a common string after deleting at most
-    k characters from each, so a look-up only checks strings sharing one (symmetric delete)."""
+    Up to `scan_max` strings are scanned, but only those that could be near: they are kept in
+    order of length (a string of another length differs by more), each with the set of its
+    letters as bits of an integer. One edit changes at most two letters of that set, so a
+    string whose set differs from the look-up's in more than 2k letters is more than k edits
+    away: numpy rules those out at once (an Arabic word shares no letter with a Latin one), and
+    the edit distance is computed only for the few left. Past `scan_max` (a base many times
+    ours) the strings are indexed by what is left after deleting up to k of their characters:
+    two strings within k edits leave a common string after deleting at most k characters from
+    each, so a look-up only checks strings sharing one (symmetric delete)."""
 
     def __init__(self, strings: Iterable[str], options: MatchOptions = DEFAULT_OPTIONS, process: Process = RAPIDFUZZ):
         ordered = sorted(set(strings))
         self._process = process
         self._size = len(ordered)
+        self._known = frozenset(ordered)
         self.deletes: dict[str, tuple[str, ...]] | None = None
-        self._buckets: dict[tuple[str, int], list[str]] = {}
-        self._classes: list[str] = []
         if len(ordered) > options.scan_max:
             keys: dict[str, list[str]] = defaultdict(list)
             for text in ordered:
@@ -40,47 +41,43 @@ class NearIndex:
                 for key in deletions(text, 2 if len(text) >= 7 else 1):
                     keys[key].append(text)
             self.deletes = {key: tuple(found) for key, found in keys.items()}
-            return
-        buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for text in ordered:
-            buckets[(_bucket(text), len(text))].append(text)
-        self._buckets = dict(buckets)
-        self._classes = sorted({cls for cls, _ in buckets})
+        self._by_length = sorted(ordered, key=len) if self.deletes is None else []
+        self._letters = np.fromiter(map(letter_bits, self._by_length), dtype=np.uint64, count=len(self._by_length))
+        # self._by_length[self._first[n]:] are the strings of n characters or more
+        lengths = [len(text) for text in self._by_length]
+        self._first = [bisect_left(lengths, n) for n in range((lengths[-1] if lengths else 0) + 2)]
 
     def __bool__(self) -> bool:
         return bool(self._size)
 
     def nearest(self, text: str, limit: int) -> str | None:
         """The nearest string within `limit` edits (optimal string alignment), or None."""
+        if text in self._known:
+            return text
         if self.deletes is not None:
             get = self.deletes.get
             near = sorted({found for key in deletions(text, limit) for found in get(key, ())})
-            hit = self._process.extractOne(text, near, scorer=OSA.distance, score_cutoff=limit) if near else None
-            return hit[0] if hit else None
-        cls = _bucket(text)
-        classes = (cls, MIXED) if cls != MIXED else self._classes
-        # Lengths nearest first: a string `gap` longer or shorter is at least `gap` edits away, so
-        # once one is found within d edits, lengths further off than d are not looked at, and the
-        # rest only for one as near (then first in alphabetical order): the scan's answer.
-        best: tuple[float, str] | None = None
-        size = len(text)
-        for gap in range(limit + 1):
-            if best is not None and gap > best[0]:
-                break
-            for length in (size - gap, size + gap) if gap else (size,):
-                for group in classes:
-                    strings = self._buckets.get((group, length))
-                    if strings:
-                        cutoff = limit if best is None else best[0]
-                        found = self._process.extractOne(text, strings, scorer=OSA.distance, score_cutoff=cutoff)
-                        if found and (best is None or (found[1], found[0]) < best):
-                            best = (found[1], found[0])
-        return best[1] if best else None
+        else:
+            first, last = len(self._first) - 1, len(text)
+            lo = self._first[min(max(0, last - limit), first)]
+            hi = self._first[min(last + limit + 1, first)]
+            if lo == hi:
+                return None
+            apart = np.bitwise_count(self._letters[lo:hi] ^ np.uint64(letter_bits(text)))
+            by_length = self._by_length
+            near = sorted([by_length[n] for n in (lo + np.flatnonzero(apart <= 2 * limit)).tolist()])
+        hit = self._process.extractOne(text, near, scorer=OSA.distance, score_cutoff=limit) if near else None
+        return hit[0] if hit else None
 
 
-def _bucket(text: str) -> str:
-    """The script of every character of `text` (digits are Latin), or MIXED."""
-    return script_of(text, letters_only=False) or MIXED
+def letter_bits(text: str) -> int:
+    """The set of `text`'s characters as bits of a 64-bit integer (a character's code point
+    modulo 64: the letters of one alphabet differ; two characters sharing a bit only make the
+    filter of NearIndex.nearest let more strings through)."""
+    bits = 0
+    for char in set(text):
+        bits |= 1 << (ord(char) & 63)
+    return bits
 
 
 def deletions(text: str, depth: int) -> set[str]:
