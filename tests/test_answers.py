@@ -73,7 +73,7 @@ def test_contested_whereabouts_show_who_says_what(kb):
 @pytest.mark.parametrize(
     "question, name",
     [("who controls aleppo?", "Aleppo"), ("where is putin", "Putin"), ("did hama fall", "Hama"),
-     ("what did erdogan say about homs", "Erdogan")],
+     ("what did erdogan say about homs", "Erdogan"), ("what does mazloum abdi say", "Mazloum Abdi")],
 )
 def test_near_misses_are_refused_naming_what_is_not_covered(kb, question, name):
     reply = ask(kb, question)

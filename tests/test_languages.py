@@ -89,7 +89,8 @@ def test_arabic_answers_start_right_to_left(kb):
 
 @pytest.mark.parametrize(
     "question, lang, name",
-    [("مين مسيطر على حلب", "ar", "حلب"), ("кто контролирует алеппо", "ru", "Алеппо"), ("де зараз путін", "uk", "Путін")],
+    [("مين مسيطر على حلب", "ar", "حلب"), ("кто контролирует алеппо", "ru", "Алеппо"), ("де зараз путін", "uk", "Путін"),
+     ("شو قال مظلوم عبدي", "ar", "مظلوم عبدي"), ("что сказал мазлум абди", "ru", "Мазлум Абди")],
 )
 def test_near_misses_are_refused_in_every_language(kb, question, lang, name):
     reply = answer(kb, question, today=TODAY)
