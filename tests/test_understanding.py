@@ -116,6 +116,23 @@ def test_a_topic_we_lack_about_a_name_of_the_story_offers_that_names_main_questi
     assert "no facts about health" in text and "Where is Assad?" in text
 
 
+def test_a_long_message_about_a_topic_we_lack_names_it_once_and_offers_the_likeliest_topics(kb):
+    # In a long message what we lack is often a detail: the name's main question comes first,
+    # then the topics the message scored nearest, as buttons.
+    question = ("i know you cover homs but my question is about casualties, how many residents were casualties "
+                "during the fighting in homs last week, do you have any numbers at all")
+    reply = answer(kb, question, "en", today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.alternatives[0] == "homs_control" and len(reply.alternatives) == 3
+    assert text.count("casualties") == 1 and kb.text("refusal_scope", "en") not in text
+    assert text.splitlines()[-1].startswith("The nearest topics I have: Who controls Homs?")
+    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard
+               for b in row]
+    assert buttons[:3] == list(reply.alternatives)
+    short = answer(kb, "how many residents were casualties in homs", "en", today=TODAY)
+    assert short.intent is None and short.alternatives == ("homs_control",)
+
+
 def test_a_place_we_lack_is_still_named_and_gets_the_main_topics(kb):
     reply = answer(kb, "who controls aleppo", "en", today=TODAY)
     text = to_text(kb, reply)

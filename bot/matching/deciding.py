@@ -94,8 +94,12 @@ class Decider:
             alternatives = self.ask_back_topics(canon, ranked)
             reason = ASK_BACK if alternatives else reason
         elif intent is None and canon.unknown and reason != OUT_OF_SCOPE_NAME:
-            # "is assad sick?": no facts on his health, but the nearest topic about him
+            # "is assad sick?": no facts on his health, but the nearest topic about him; in a
+            # long message what we lack is often a detail, so the likeliest topics follow it
             alternatives = self._nearest_topic(canon)
+            if len(canon.tokens) >= self._options.detail_words:
+                likeliest = self.ask_back_topics(canon, ranked)
+                alternatives = tuple(dict.fromkeys(alternatives + likeliest))[:ASK_BACK_TOPICS]
         return Match(
             question=question,
             normalized=canon.text,
