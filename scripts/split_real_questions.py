@@ -1,6 +1,6 @@
 """Split a collection of real questions into training examples and a held-out set.
 
-    python scripts/split_real_questions.py COLLECTED.yaml [...]
+    python scripts/split_real_questions.py [--held-out] COLLECTED.yaml [...]
 
 Each collected item is `{text, intent, lang, kind, source, also_ok?}`: a question a person asked
 in public (forum or comment thread, explainer FAQ, headline, live blog), with the page it is
@@ -13,7 +13,9 @@ cannot leak from training into measuring: the page's address is hashed, and its 
   saw them (scripts/crossval_real.py), the development questions whose errors may be looked at.
 
 Re-running it on the same collection writes the same files. Questions already in a file are
-kept where they are; new ones are added by the same rule.
+kept where they are; new ones are added by the same rule. `--held-out` puts every new question
+in the held-out set: a round that is measured but not trained on (when training on it did not
+help on the folds).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def line(item: dict) -> str:
     return "- {" + ", ".join(parts) + "}"
 
 
-def main(paths: list[str]) -> None:
+def main(paths: list[str], held_out: bool = False) -> None:
     seen: set[tuple[str, str]] = set()
     out: dict[Path, list[dict]] = {path: [] for _, path, _ in TARGETS}
     for _, path, _ in TARGETS:
@@ -69,7 +71,7 @@ def main(paths: list[str]) -> None:
             if key in seen:
                 continue
             seen.add(key)
-            b = bucket(item["source"])
+            b = 0.0 if held_out else bucket(item["source"])
             path = next(p for bound, p, _ in TARGETS if b < bound)
             out[path].append(item)
     for _, path, header in TARGETS:
@@ -80,4 +82,5 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    main([a for a in args if a != "--held-out"], held_out="--held-out" in args)
