@@ -57,7 +57,9 @@ def line(item: dict) -> str:
     return "- {" + ", ".join(parts) + "}"
 
 
-def main(paths: list[str], held_out: bool = False) -> None:
+def main(args: list[str]) -> None:
+    held_out = "--held-out" in args
+    paths = [a for a in args if a != "--held-out"]
     seen: set[tuple[str, str]] = set()
     out: dict[Path, list[dict]] = {path: [] for _, path, _ in TARGETS}
     for _, path, _ in TARGETS:
@@ -82,5 +84,4 @@ def main(paths: list[str], held_out: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main([a for a in args if a != "--held-out"], held_out="--held-out" in args)
+    main(sys.argv[1:])
