@@ -126,7 +126,9 @@ def test_weights_trained_on_other_examples_are_not_used(data, capsys):
 
 def test_missing_or_unreadable_weights_leave_the_bot_answering(data):
     shutil.copy(data / "intents" / "learned.json", data / "learned.keep")
-    for text, why in ((None, "no such file"), ("{not json", "cannot be read"), (json.dumps({"classes": []}), "cannot be read")):
+    short_parts = json.loads((data / "learned.keep").read_text(encoding="utf-8")) | {"parts": "AAAA"}
+    for text, why in ((None, "no such file"), ("{not json", "cannot be read"), (json.dumps({"classes": []}), "cannot be read"),
+                      (json.dumps(short_parts), "cannot be read")):
         _with_learned(data, text)
         kb = load(data)
         assert kb.matcher.learned is None and why in kb.learned_off
