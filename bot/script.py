@@ -29,20 +29,11 @@ def script_of_char(ch: str) -> str:
     return ""
 
 
-def script_of(text: str, letters_only: bool = True) -> str | None:
-    """The one script `text` is written in; None when it has none or several.
-
-    With `letters_only`, characters of no script are left out: "assad 2024" is Latin.
-    Otherwise every character but spaces counts, ASCII ones as Latin: "حمص2" mixes two
-    scripts, "2024" is Latin, and so is an empty text.
-    """
+def script_of(text: str) -> str | None:
+    """The one script `text` is written in; None when it has none or several. Characters of no
+    script are left out: "assad 2024" is Latin."""
     if text.isascii():
-        if letters_only and not any(ch.isalpha() for ch in text):
-            return None
-        return LATIN
-    if letters_only:
-        found = {script_of_char(ch) for ch in set(text)}
-        found.discard("")
-    else:
-        found = {LATIN if ch.isascii() else script_of_char(ch) or "?" for ch in set(text) if not ch.isspace()}
+        return LATIN if any(ch.isalpha() for ch in text) else None
+    found = {script_of_char(ch) for ch in set(text)}
+    found.discard("")
     return found.pop() if len(found) == 1 else None

@@ -58,9 +58,9 @@ class NearIndex:
             get = self.deletes.get
             near = sorted({found for key in deletions(text, limit) for found in get(key, ())})
         else:
-            first, last = len(self._first) - 1, len(text)
-            lo = self._first[min(max(0, last - limit), first)]
-            hi = self._first[min(last + limit + 1, first)]
+            longest, size = len(self._first) - 1, len(text)  # _first[longest]: past every string
+            lo = self._first[min(max(0, size - limit), longest)]
+            hi = self._first[min(size + limit + 1, longest)]
             if lo == hi:
                 return None
             apart = np.bitwise_count(self._letters[lo:hi] ^ np.uint64(letter_bits(text)))
