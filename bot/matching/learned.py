@@ -104,12 +104,14 @@ class Learned:
     def _parts(self, words: list[str]) -> np.ndarray:
         parts = np.zeros((len(words), len(self.classes) + 1))
         for n, word in enumerate(words):
-            rows = self._word_part(word)
-            if rows:
-                values = self.idf[rows].astype(np.float64)
-                parts[n, :-1] = values @ self.weights[rows]
-                parts[n, -1] = values @ values
+            parts[n] = self._part(self._word_part(word))
         return parts
+
+    def _part(self, rows: list[int]) -> np.ndarray:
+        """What features (their rows) add to a text's scores: their weight rows weighted by
+        their idf and summed, one per class, then their squared idf summed."""
+        values = self.idf[rows].astype(np.float64)
+        return np.append(values @ self.weights[rows], values @ values)
 
     @classmethod
     def read(cls, path: Path) -> Learned | None:
@@ -117,7 +119,7 @@ class Learned:
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
-        words = data.get("words")  # weights written before words' parts were shipped work them out
+        words = data.get("words")  # weights written before words' parts were shipped: every word looked up
         parts = np.frombuffer(base64.b64decode(data["parts"]), dtype="<f4") if words else None
         return cls(data["classes"], data["intercept"], data["features"], _unfloats(data["idf"]),
                    _unfloats(data["weights"]), data["data_key"], words, parts)
@@ -148,9 +150,7 @@ class Learned:
                 known.append(n)
         total = self.parts[known].sum(axis=0) if known else np.zeros(len(self.classes) + 1)
         if rows:
-            values = self.idf[rows].astype(np.float64)
-            total[:-1] += values @ self.weights[rows]
-            total[-1] += values @ values
+            total += self._part(rows)
         scores = self.intercept + total[:-1] / math.sqrt(total[-1]) if total[-1] else self.intercept
         top = int(np.argmax(scores))
         probability = 1.0 / float(np.exp(scores - scores[top]).sum())
