@@ -128,7 +128,7 @@ def compose(
     lang = reply_language(kb, lang)
     today = today or date.today()
     point = min(as_of, today) if as_of else None
-    unknown = tuple(dict.fromkeys(kb.concepts[c].display(lang) for c in match.unknown))  # each name once
+    unknown = tuple(kb.concepts[c].display(lang) for c in match.unknown)
     if match.intent is None:
         return Reply(
             question=match.question, lang=lang, intent=None, confidence=match.confidence, sections=(),

@@ -26,7 +26,7 @@ class Canon:
     text: str  # canonical string
     tokens: tuple[str, ...]
     concepts: tuple[str, ...]  # in-scope concept ids, in order of appearance
-    unknown: tuple[str, ...]  # out-of-scope concept ids
+    unknown: tuple[str, ...]  # out-of-scope concept ids, each once
     strange: tuple[str, ...]  # words we do not know at all
 
 
@@ -135,7 +135,8 @@ class Names:
                 out.append(word)
             i += 1
         out = _without_polarity(out)
-        return Canon(" ".join(out), tuple(out), tuple(concepts), tuple(unknown), tuple(strange))
+        # a name we lack said twice is one name we lack ("casualties ... casualties")
+        return Canon(" ".join(out), tuple(out), tuple(concepts), tuple(dict.fromkeys(unknown)), tuple(strange))
 
     def _name_at(self, words: list[str], i: int) -> tuple[int, str | None]:
         """The name starting at words[i], and how many words it takes: written as one of its
