@@ -73,8 +73,11 @@ def main(args: list[str]) -> None:
             if key in seen:
                 continue
             seen.add(key)
-            b = 0.0 if held_out else bucket(item["source"])
-            path = next(p for bound, p, _ in TARGETS if b < bound)
+            if held_out:
+                path = TARGETS[0][1]
+            else:
+                b = bucket(item["source"])
+                path = next(p for bound, p, _ in TARGETS if b < bound)
             out[path].append(item)
     for _, path, header in TARGETS:
         items = sorted(out[path], key=lambda i: ("en ar ru uk".split().index(i["lang"]), str(i["intent"]), i["source"]))
