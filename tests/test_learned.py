@@ -1,11 +1,12 @@
 """The learned second opinion (bot/matching/learned.py): shipped weights trained on today's
 examples, its choice taken only among the topics the fuzzy matcher ranked, a long message naming
 what we lack as a detail answered and told so, an answer it is sure is none of ours asked back,
-and the bot still answering, from the fuzzy matcher alone, when the weights are stale, missing
-or unreadable."""
+the topics offered with a question left unanswered put in its order, and the bot still
+answering, from the fuzzy matcher alone, when the weights are stale, missing or unreadable."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import shutil
@@ -59,6 +60,30 @@ def test_a_long_message_naming_what_we_lack_as_a_detail_is_answered_and_says_so(
     short = kb.matcher.match("what does turkey say about assad?")
     assert short.intent is None and "turkey" in short.unknown
     assert "I have no facts about Turkey" in to_text(kb, compose(kb, short, "en"))
+
+
+def test_a_question_asked_back_offers_the_topics_the_model_finds_likeliest(kb):
+    # Assad is named, but the fuzzy scores' likeliest topics were the rebels, Homs and Damascus
+    question = "tell me more about the rebels and assad"
+    match = kb.matcher.match(question)
+    assert match.intent is None and match.reason == "ask_back"
+    assert match.alternatives == tuple(kb.matcher.learned.topics(match.canonical)[:3])
+    assert "assad_whereabouts" in match.alternatives
+    assert "Where is Assad?" in to_text(kb, compose(kb, match, "en"))
+    without = copy.copy(kb.matcher)
+    without.learned = None  # the fuzzy scores' order: what the bot offers when the weights are stale
+    fuzzy = without.match(question)
+    assert fuzzy.reason == "ask_back" and "assad_whereabouts" not in fuzzy.alternatives
+
+
+def test_the_models_topics_start_with_its_answer_and_leave_out_out_of_scope(kb):
+    learned = kb.matcher.learned
+    for question in ("where is assad now", "who are the rebels", "what is the best recipe for bread"):
+        text = kb.matcher.canonical(question)
+        label, _ = learned.best(text)
+        topics = learned.topics(text)
+        assert sorted(topics) == sorted(c for c in learned.classes if c in kb.intents)
+        assert label is None or topics[0] == label
 
 
 def test_an_answer_the_model_is_sure_is_none_of_ours_becomes_a_question_back(kb):

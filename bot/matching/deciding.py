@@ -90,16 +90,8 @@ class Decider:
                 nearest = nearest or speaker.default_intent
                 intent, reason = None, NO_STATEMENT
                 alternatives = (nearest,) if nearest else ()
-        elif intent is None and reason in ASK_BACK_REASONS and not canon.unknown:
-            alternatives = self.ask_back_topics(canon, ranked)
-            reason = ASK_BACK if alternatives else reason
-        elif intent is None and canon.unknown and reason != OUT_OF_SCOPE_NAME:
-            # "is assad sick?": no facts on his health, but the nearest topic about him; in a
-            # long message what we lack is often a detail, so the likeliest topics follow it
-            alternatives = self._nearest_topic(canon)
-            if len(canon.tokens) >= self._options.detail_words:
-                likeliest = self.ask_back_topics(canon, ranked)
-                alternatives = tuple(dict.fromkeys(alternatives + likeliest))[:ASK_BACK_TOPICS]
+        elif intent is None:
+            alternatives, reason = self.offer(canon, ranked, reason)
         return Match(
             question=question,
             normalized=canon.text,
@@ -174,21 +166,44 @@ class Decider:
         concept = self.concepts[tokens[nearest]]
         return concept if concept.said_in is not None else None
 
-    def ask_back_topics(self, canon: Canon, ranked: Sequence[Scored]) -> tuple[str, ...]:
+    def offer(self, canon: Canon, ranked: Sequence[Scored], reason: str, likeliest: Sequence[str] | None = None
+              ) -> tuple[tuple[str, ...], str]:
+        """The topics offered with a question that gets no answer, and why it gets none (`reason`,
+        or ASK_BACK when it is asked back). `likeliest`: the topics in the order to offer them,
+        when something reads the question better than the fuzzy scores `ranked` (the learned model)."""
+        if reason == ASK_BACK or (reason in ASK_BACK_REASONS and not canon.unknown):
+            topics = self.ask_back_topics(canon, ranked, likeliest)
+            return topics, (ASK_BACK if topics else reason)
+        if canon.unknown and reason != OUT_OF_SCOPE_NAME:
+            # "is assad sick?": no facts on his health, but the nearest topic about him; in a
+            # long message what we lack is often a detail, so the likeliest topics follow it
+            nearest = self._nearest_topic(canon)
+            if len(canon.tokens) < self._options.detail_words:
+                return nearest, reason
+            topics = nearest + self.ask_back_topics(canon, ranked, likeliest)
+            return tuple(dict.fromkeys(topics))[:ASK_BACK_TOPICS], reason
+        return (), reason
+
+    def ask_back_topics(self, canon: Canon, ranked: Sequence[Scored], likeliest: Sequence[str] | None = None
+                        ) -> tuple[str, ...]:
         """The likeliest topics of a question about the story that no intent is sure of.
 
         Only for a question that names one of the story's places, people or groups, and, unless
         it is a long message, no word we do not know ("who is messi" is refused; decide() sends
-        no question naming what we lack: that is a plain refusal, naming it). The best-scoring
-        intents come first; the named concepts' main questions fill up the rest.
+        no question naming what we lack: that is a plain refusal, naming it). The likeliest
+        intents come first (`likeliest`, else the best-scoring); the named concepts' main
+        questions fill up the rest.
         """
         if canon.strange and len(canon.tokens) < self._options.detail_words:
             return ()
         named = [c for c in canon.concepts if self.concepts[c].kind in SUBJECT_KINDS]
         if not named:
             return ()
-        floor = self.thresholds.out_of_scope * ASK_BACK_FLOOR
-        picked = [s.intent for s in ranked if s.score >= floor][:ASK_BACK_TOPICS]
+        if likeliest is not None:
+            picked = list(likeliest[:ASK_BACK_TOPICS])
+        else:
+            floor = self.thresholds.out_of_scope * ASK_BACK_FLOOR
+            picked = [s.intent for s in ranked if s.score >= floor][:ASK_BACK_TOPICS]
         for cid in named:
             default = self.concepts[cid].default_intent
             if default and default not in picked and len(picked) < ASK_BACK_TOPICS:

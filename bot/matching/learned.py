@@ -140,6 +140,19 @@ class Learned:
 
     def best(self, text: str) -> tuple[str | None, float]:
         """The likeliest class of a canonical text and its probability (None: out of scope)."""
+        scores = self._scores(text)
+        top = int(np.argmax(scores))
+        probability = 1.0 / float(np.exp(scores - scores[top]).sum())
+        label = self.classes[top]
+        return (None if label == NEGATIVE else label), probability
+
+    def topics(self, text: str) -> list[str]:
+        """The intents (not out of scope) of a canonical text, likeliest first."""
+        scores = self._scores(text)
+        return [self.classes[n] for n in np.argsort(-scores, kind="stable") if self.classes[n] != NEGATIVE]
+
+    def _scores(self, text: str) -> np.ndarray:
+        """Each class's score (log-odds up to a constant) for a canonical text."""
         known: list[int] = []
         rows: list[int] = []
         for word in text.split():
@@ -151,8 +164,4 @@ class Learned:
         total = self.parts[known].sum(axis=0) if known else np.zeros(len(self.classes) + 1)
         if rows:
             total += self._part(rows)
-        scores = self.intercept + total[:-1] / math.sqrt(total[-1]) if total[-1] else self.intercept
-        top = int(np.argmax(scores))
-        probability = 1.0 / float(np.exp(scores - scores[top]).sum())
-        label = self.classes[top]
-        return (None if label == NEGATIVE else label), probability
+        return self.intercept + total[:-1] / math.sqrt(total[-1]) if total[-1] else self.intercept

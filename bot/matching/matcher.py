@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from ..model import ASK_BACK, OUT_OF_SCOPE_NAME, SPECIAL_INTENTS, Concept, Example, Intent, Match
+from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, SPECIAL_INTENTS, Concept, Example, Intent, Match
 from ..normalize import normalize
 from ..script import LANGUAGE_SCRIPT, LATIN, script_of
 from .compiled import RAPIDFUZZ, Process
@@ -94,7 +94,8 @@ class Matcher:
         elif context is not None:
             result = conversation.with_context(question, normalized, canon, result, context)
         result = conversation.with_second_question(question, result, len(canon.tokens))
-        return replace(self._second_opinion(result, canon), canonical=canon.text)
+        result = self._learned_topics(self._second_opinion(result, canon), canon)
+        return replace(result, canonical=canon.text)
 
     def _second_opinion(self, result: Match, canon: Canon) -> Match:
         """The learned model's choice among the topics the fuzzy matcher ranked, when it is
@@ -123,6 +124,20 @@ class Matcher:
         if label not in ranked and label not in result.alternatives:
             return result
         return self._learned_answer(result, label, ranked.get(label, 0.0))
+
+    def _learned_topics(self, result: Match, canon: Canon) -> Match:
+        """The topics offered with a question that gets no answer, in the learned model's order:
+        of the topics a question asked back was about, the model has the right one among its
+        three likeliest more often than the fuzzy scores (on the page folds of
+        intents/asked.yaml). Only for a reading of the whole message, as the model reads it whole."""
+        base, *readings = result.reason.split("+")
+        if self.learned is None or result.intent is not None or not result.alternatives or set(readings) - {"learned"}:
+            return result
+        if base == NO_STATEMENT:  # the nearest topic to words we do not hold: the speaker's, kept
+            return result
+        likeliest = self.learned.topics(canon.text)
+        topics, _ = self._decider.offer(canon, result.ranked, base, likeliest)
+        return replace(result, alternatives=topics) if topics else result
 
     def _despite_name(self, result: Match, canon: Canon) -> Match:
         """A long message naming something we have no facts on, as a detail ("the army leaves
