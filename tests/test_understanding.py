@@ -133,6 +133,20 @@ def test_a_long_message_about_a_topic_we_lack_names_it_once_and_offers_the_likel
     assert short.intent is None and short.alternatives == ("homs_control",)
 
 
+def test_a_long_message_refused_for_a_place_we_lack_offers_the_likeliest_topics(kb):
+    # Hama is the question's subject, so it is refused, naming Hama; but a long message about
+    # the story is offered its likeliest topics rather than told the story is outside our scope.
+    question = "after homs fell my friends keep sending me news about hama and idlib, who controls hama now that assad is gone"
+    reply = answer(kb, question, "en", today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.match.decision == "out_of_scope_name" and reply.unknown == ("Hama",)
+    assert len(reply.alternatives) == 3 and "homs_control" in reply.alternatives
+    assert text.startswith("I don't know that: I have no facts about Hama.")
+    assert text.splitlines()[-1].startswith("The nearest topics I have:") and kb.text("refusal_scope", "en") not in text
+    data = json.loads(bot("ask", "--json", question).stdout)
+    assert data["intent"] is None and data["alternatives"] == list(reply.alternatives) and data["unknown"] == ["Hama"]
+
+
 def test_a_place_we_lack_is_still_named_and_gets_the_main_topics(kb):
     reply = answer(kb, "who controls aleppo", "en", today=TODAY)
     text = to_text(kb, reply)
