@@ -208,7 +208,10 @@ class Names:
             variants = self._fuzzy_variants.get(size)
             if letters < 4 or not variants:
                 continue
-            limit = 1 if letters <= 7 else 2
+            # the Arabic article is no part of the name: "الامويين" (the Umayyads) is two letters of
+            # six from "العلويين" (the Alawites), too far to be a misspelling of it
+            stem = letters - 2 if phrase.startswith("ال") else letters
+            limit = 1 if stem <= 7 else 2
             variant = variants.nearest(phrase, limit)
             if not variant:
                 continue
