@@ -133,6 +133,18 @@ def test_a_long_message_about_a_topic_we_lack_names_it_once_and_offers_the_likel
     assert short.intent is None and short.alternatives == ("homs_control",)
 
 
+@pytest.mark.parametrize(("question", "lang", "name"), [
+    ("is putin hiding assad in moscow", "en", "Vladimir Putin"),
+    ("что говорит Лавров про Асада", "ru", "Лавров"),
+])
+def test_a_person_we_lack_asked_about_a_name_of_the_story_offers_that_names_main_question(kb, question, lang, name):
+    reply = answer(kb, question, lang, today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.match.decision == "out_of_scope_name" and reply.alternatives == ("assad_whereabouts",)
+    assert name in text.splitlines()[0] and kb.text("refusal_scope", lang) not in text
+    assert text.splitlines()[-1] == kb.text("nearest_topic", lang, options=kb.intents["assad_whereabouts"].display(lang))
+
+
 def test_a_long_message_refused_for_a_place_we_lack_offers_the_likeliest_topics(kb):
     # Hama is the question's subject, so it is refused, naming Hama; but a long message about
     # the story is offered its likeliest topics rather than told the story is outside our scope.
