@@ -174,13 +174,10 @@ class Decider:
         if reason == ASK_BACK or (reason in ASK_BACK_REASONS and not canon.unknown):
             topics = self.ask_back_topics(canon, ranked, likeliest)
             return topics, (ASK_BACK if topics else reason)
-        if reason == OUT_OF_SCOPE_NAME:
-            if len(canon.tokens) < self._options.detail_words:
-                return self._nearest_topic(canon), reason
-            return self.ask_back_topics(canon, ranked, likeliest), reason
-        if canon.unknown and reason != OUT_OF_SCOPE_NAME:
-            # "is assad sick?": no facts on his health, but the nearest topic about him; in a
-            # long message what we lack is often a detail, so the likeliest topics follow it
+        if canon.unknown:
+            # "is assad sick?", "is putin hiding assad?": no facts on his health, or on Putin, but
+            # the nearest topic about Assad; in a long message what we lack is often a detail,
+            # so the likeliest topics follow it
             nearest = self._nearest_topic(canon)
             if len(canon.tokens) < self._options.detail_words:
                 return nearest, reason
