@@ -61,6 +61,9 @@ class ExampleIndex:
         self.sizes = {tok: array("I", map(size.__getitem__, ids)) for tok, ids in self.postings.items() if len(ids) > over}
         # rarest word -> second rarest ("" for a one-word example) -> examples
         self.by_rarest = _by_two_rarest(postings, len(self.texts))
+        # Each word's place among the words sorted rarest first, then alphabetically: the order
+        # in which a question's words are looked up, sorted by a plain int per word.
+        self.rarity = {tok: n for n, tok in enumerate(sorted(sorted(postings), key=lambda t: len(postings[t])))}
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = pool_budget(len(self.texts), options)
 
@@ -82,10 +85,9 @@ class ExampleIndex:
         budget = self.budget // fewer
         for cid in canon.concepts + canon.unknown:
             found.update(self.nearest_in_length(cid, length, options.name_window))
-        for tok in sorted(set(canon.tokens), key=lambda t: (len(postings.get(t, ())), t)):
-            ids = postings.get(tok)
-            if not ids:
-                continue
+        rarity = self.rarity
+        for tok in sorted(filter(rarity.__contains__, set(canon.tokens)), key=rarity.__getitem__):
+            ids = postings[tok]
             if len(rare) + len(ids) <= options.rare // fewer:
                 rare.extend(ids)
             if found and len(found) + len(ids) > budget:
@@ -104,10 +106,9 @@ class ExampleIndex:
 
     def subsets(self, canon: Canon) -> list[int]:
         """The longest examples (up to options.subsets) whose every word is in the question."""
-        postings = self.postings
         checks = self.options.subset_checks
         # rarest first: their examples are the fewest and the most like the question
-        words = sorted(sorted(t for t in set(canon.tokens) if t in self.by_rarest), key=lambda t: len(postings[t]))
+        words = sorted(filter(self.by_rarest.__contains__, set(canon.tokens)), key=self.rarity.__getitem__)
         have = set(canon.tokens)
         have.add("")  # a one-word example has no second word
         found: list[int] = []
