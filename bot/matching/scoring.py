@@ -133,20 +133,24 @@ class Scorer:
         short = len(canon.tokens) <= self._options.short_question_words
         off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"} if short else set()
         empty: dict[str, float] = {}
-        zeros = [0.0] * len(tokens)
+        # only words some example uses weigh anything: the others would add 0.0 to every sum
+        known = [t for t in tokens if t in self._idf]
+        zeros = [0.0] * len(known)
         none = w.fuzzy * (0.5 * floor + 0.5 * floor)  # an intent with no example near the question
         ranked: list[Scored] = []
         negative = 0.0
+        word_weights, named, specific = self._word_weights, self._named, self._specific
         for iid in candidates:
-            lexical = sum(map(self._word_weights.get(iid, empty).get, tokens, zeros))
+            lexical = sum(map(word_weights.get(iid, empty).get, known, zeros))
             score = w.fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
             score += w.lexical * lexical / total
             if iid == NEGATIVE:
                 negative = score
                 continue
-            own, allows = self._named[iid]
-            if present:
-                score += w.entity_bonus * sum(self._specific[c] for c in sorted(present & own))
+            own, allows = named[iid]
+            common = present & own
+            if common:
+                score += w.entity_bonus * sum(map(specific.__getitem__, sorted(common)))
             if subjects:
                 # In a long message other places and people are context, not the subject.
                 strangers = len(subjects - own - allows)
