@@ -67,9 +67,15 @@ class ExampleIndex:
         # A bigger base needs a bigger pool: the same common words then sit in more examples.
         self.budget = pool_budget(len(self.texts), options)
 
-    def pool(self, canon: Canon) -> tuple[list[int], list[int]]:
+    def rarest_first(self, canon: Canon) -> list[str]:
+        """The question's words that some example uses, each once, rarest first (then alphabetically)."""
+        rarity = self.rarity
+        return sorted(filter(rarity.__contains__, set(canon.tokens)), key=rarity.__getitem__)
+
+    def pool(self, canon: Canon, words: list[str] | None = None) -> tuple[list[int], list[int]]:
         """The examples sharing a name the question mentions, or one of its rarest words (as
         many words as fit the budget); and the few sharing its very rarest words (options.rare).
+        `words`: the question's rarest_first(), when already known.
 
         A word in fewer examples says more: rare words are taken first, and a common word
         ("the", "is") only joins while the pool is small. An example outside the pool shares
@@ -85,8 +91,7 @@ class ExampleIndex:
         budget = self.budget // fewer
         for cid in canon.concepts + canon.unknown:
             found.update(self.nearest_in_length(cid, length, options.name_window))
-        rarity = self.rarity
-        for tok in sorted(filter(rarity.__contains__, set(canon.tokens)), key=rarity.__getitem__):
+        for tok in self.rarest_first(canon) if words is None else words:
             ids = postings[tok]
             if len(rare) + len(ids) <= options.rare // fewer:
                 rare.extend(ids)
@@ -104,17 +109,18 @@ class ExampleIndex:
         start = min(max(0, bisect_left(sizes, length) - most // 2), len(ids) - most)
         return ids[start : start + most]
 
-    def subsets(self, canon: Canon) -> list[int]:
-        """The longest examples (up to options.subsets) whose every word is in the question."""
+    def subsets(self, canon: Canon, words: list[str] | None = None) -> list[int]:
+        """The longest examples (up to options.subsets) whose every word is in the question
+        (`words`: its rarest_first(), when already known)."""
         checks = self.options.subset_checks
         # rarest first: their examples are the fewest and the most like the question
-        words = sorted(filter(self.by_rarest.__contains__, set(canon.tokens)), key=self.rarity.__getitem__)
+        words = self.rarest_first(canon) if words is None else words
         have = set(canon.tokens)
         have.add("")  # a one-word example has no second word
         found: list[int] = []
         for first in words:
             seconds = self.by_rarest.get(first)
-            if not seconds:
+            if not seconds:  # no example has this word as its rarest
                 continue
             if len(seconds) <= len(have):
                 for second, ids in seconds.items():
@@ -144,9 +150,13 @@ class ExampleIndex:
         """
         query = " ".join(sorted(canon.tokens))
         ids: Sequence[int]
-        ids, rare = (range(len(self.texts)), []) if exhaustive else self.pool(canon)
-        if not exhaustive:
-            rare += self.subsets(canon)
+        rare: list[int]
+        if exhaustive:
+            ids, rare = range(len(self.texts)), []
+        else:
+            words = self.rarest_first(canon)
+            ids, rare = self.pool(canon, words)
+            rare += self.subsets(canon, words)
         sorted_texts = self.sorted_texts
         limit = limit or self.options.nearest
         nearest = self._process.extract(query, _pick(sorted_texts, ids), scorer=fuzz.ratio,
