@@ -170,7 +170,7 @@ class ExampleIndex:
         texts = self.texts
         near_ids = list(near)
         set_scores = self._process.extract(canon.text, _pick(texts, near_ids), scorer=fuzz.token_set_ratio, limit=None)
-        sort_scores = [near[idx] for idx in near_ids]
+        sort_scores = list(near.values())  # in near_ids' order
         scores = {near_ids[pos]: (w.sort_share * sort_scores[pos] + w.set_share * set_score) / 100
                   for _, set_score, pos in set_scores}
         floor = 0.0 if exhaustive or len(nearest) < limit else min(scores.values())
