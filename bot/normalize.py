@@ -110,4 +110,6 @@ def normalize(text: str) -> str:
     if _REPEATS.search(text):
         text = _REPEATS.sub(r"\1\1", text)  # "wheeeere" -> "wheere"
     words = text.split()
-    return " ".join(words if plain else map(_unmix, words))
+    # only a word with both Latin letters and look-alikes changes: most texts have no such word
+    mixed = not plain and _LATIN.search(text) and _NON_LATIN_LOOKALIKE.search(text)
+    return " ".join(map(_unmix, words) if mixed else words)
