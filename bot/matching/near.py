@@ -65,7 +65,7 @@ class NearIndex:
                 return None
             apart = np.bitwise_count(self._letters[lo:hi] ^ np.uint64(letter_bits(text)))
             by_length = self._by_length
-            near = sorted([by_length[n] for n in (lo + np.flatnonzero(apart <= 2 * limit)).tolist()])
+            near = sorted([by_length[lo + n] for n in (apart <= 2 * limit).nonzero()[0].tolist()])
         hit = self._process.extractOne(text, near, scorer=OSA.distance, score_cutoff=limit) if near else None
         return hit[0] if hit else None
 
