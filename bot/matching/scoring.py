@@ -124,7 +124,7 @@ class Scorer:
         w = self.weights
         tokens = sorted(set(canon.tokens))  # sorted: the same sums in every process, to the last bit
         # Words no example uses say little about which intent is meant: they count lightly.
-        total = sum(self._idf.get(t, w.unseen_word_weight) for t in tokens) or 1.0
+        total = sum(map(self._idf.get, tokens, [w.unseen_word_weight] * len(tokens))) or 1.0
         present = set(canon.concepts)
         subjects = {c for c in present if self.concepts[c].kind in w.penalised_kinds}
         # A topic we have no facts on is the subject of a short question ("how many died in
