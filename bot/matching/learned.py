@@ -111,7 +111,7 @@ class Learned:
         """What features (their rows) add to a text's scores: their weight rows weighted by
         their idf and summed, one per class, then their squared idf summed."""
         values = self.idf[rows].astype(np.float64)
-        return np.append(values @ self.weights[rows], values @ values)
+        return np.concatenate((values @ self.weights[rows], [values @ values]))
 
     @classmethod
     def read(cls, path: Path) -> Learned | None:
@@ -141,8 +141,8 @@ class Learned:
     def best(self, text: str) -> tuple[str | None, float]:
         """The likeliest class of a canonical text and its probability (None: out of scope)."""
         scores = self._scores(text)
-        top = int(np.argmax(scores))
-        probability = 1.0 / float(np.exp(scores - scores[top]).sum())
+        top = int(scores.argmax())
+        probability = 1.0 / float(np.add.reduce(np.exp(scores - scores[top])))
         label = self.classes[top]
         return (None if label == NEGATIVE else label), probability
 
@@ -161,7 +161,8 @@ class Learned:
                 rows += self._word(word)
             else:
                 known.append(n)
-        total = self.parts[known].sum(axis=0) if known else np.zeros(len(self.classes) + 1)
+        # np.add.reduce is what ndarray.sum() calls, without its layer of Python: the same sums
+        total = np.add.reduce(self.parts[known]) if known else np.zeros(len(self.classes) + 1)
         if rows:
             total += self._part(rows)
         return self.intercept + total[:-1] / math.sqrt(total[-1]) if total[-1] else self.intercept
