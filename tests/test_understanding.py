@@ -11,6 +11,7 @@ import pytest
 from bot.answer import answer
 from bot.knowledge import KnowledgeError, load
 from bot.render import to_json, to_text
+from bot.tg.inline import results as inline_results
 from bot.tg.keyboards import answer_keyboard, intent_of
 
 from .conftest import ROOT, TODAY
@@ -143,6 +144,11 @@ def test_a_person_we_lack_asked_about_a_name_of_the_story_offers_that_names_main
     assert reply.intent is None and reply.match.decision == "out_of_scope_name" and reply.alternatives == ("assad_whereabouts",)
     assert name in text.splitlines()[0] and kb.text("refusal_scope", lang) not in text
     assert text.splitlines()[-1] == kb.text("nearest_topic", lang, options=kb.intents["assad_whereabouts"].display(lang))
+    # in a private chat its button comes first, then the main topics; inline, it is the first result after the refusal
+    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard for b in row]
+    assert buttons[0] == "assad_whereabouts" and len(buttons) > 1
+    articles = inline_results(kb, question, lang, stale_days=30)
+    assert [a.id for a in articles[:2]] == ["none", "assad_whereabouts"]
 
 
 def test_a_long_message_refused_for_a_place_we_lack_offers_the_likeliest_topics(kb):
