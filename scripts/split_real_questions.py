@@ -20,6 +20,7 @@ help on the folds).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -58,8 +59,13 @@ def line(item: dict) -> str:
 
 
 def main(args: list[str]) -> None:
-    held_out = "--held-out" in args
-    paths = [a for a in args if a != "--held-out"]
+    # argparse rather than a bare "--held-out" in args: a mistyped option ("--heldout") is an
+    # error here, not a file name or, worse, a round silently split into training
+    parser = argparse.ArgumentParser(description="Split collected real questions into training and held-out files.")
+    parser.add_argument("--held-out", action="store_true", help="put every new question in the held-out set")
+    parser.add_argument("paths", nargs="+", metavar="COLLECTED.yaml")
+    parsed = parser.parse_args(args)
+    held_out, paths = parsed.held_out, parsed.paths
     seen: set[tuple[str, str]] = set()
     out: dict[Path, list[dict]] = {path: [] for _, path, _ in TARGETS}
     for _, path, _ in TARGETS:
