@@ -1,6 +1,6 @@
 """Split a collection of real questions into training examples and a held-out set.
 
-    python scripts/split_real_questions.py [--held-out] COLLECTED.yaml [...]
+    python scripts/split_real_questions.py [--held-out | --training] COLLECTED.yaml [...]
 
 Each collected item is `{text, intent, lang, kind, source, also_ok?}`: a question a person asked
 in public (forum or comment thread, explainer FAQ, headline, live blog), with the page it is
@@ -15,7 +15,8 @@ cannot leak from training into measuring: the page's address is hashed, and its 
 Re-running it on the same collection writes the same files. Questions already in a file are
 kept where they are; new ones are added by the same rule. `--held-out` puts every new question
 in the held-out set: a round that is measured but not trained on (when training on it did not
-help on the folds).
+help on the folds); `--training` puts every new question in training: a round scored unseen
+first, trained on whole once the held-out set is large enough.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ def main(args: list[str]) -> None:
     # argparse rather than a bare "--held-out" in args: a mistyped option ("--heldout") is an
     # error here, not a file name or, worse, a round silently split into training
     parser = argparse.ArgumentParser(description="Split collected real questions into training and held-out files.")
-    parser.add_argument("--held-out", action="store_true", help="put every new question in the held-out set")
+    whole = parser.add_mutually_exclusive_group()
+    whole.add_argument("--held-out", action="store_true", help="put every new question in the held-out set")
+    whole.add_argument("--training", action="store_true", help="put every new question in the training set")
     parser.add_argument("paths", nargs="+", metavar="COLLECTED.yaml")
     parsed = parser.parse_args(args)
-    held_out, paths = parsed.held_out, parsed.paths
+    paths = parsed.paths
     seen: set[tuple[str, str]] = set()
     out: dict[Path, list[dict]] = {path: [] for _, path, _ in TARGETS}
     for _, path, _ in TARGETS:
@@ -79,8 +82,10 @@ def main(args: list[str]) -> None:
             if key in seen:
                 continue
             seen.add(key)
-            if held_out:
+            if parsed.held_out:
                 path = TARGETS[0][1]
+            elif parsed.training:
+                path = TARGETS[1][1]
             else:
                 b = bucket(item["source"])
                 path = next(p for bound, p, _ in TARGETS if b < bound)

@@ -56,3 +56,23 @@ def test_a_round_held_out_whole_adds_nothing_to_training(split, tmp_path):
     assert _read(tmp_path / "asked.yaml") == asked
     held_texts = {q["text"] for q in _read(tmp_path / "holdout.yaml")}
     assert {q["text"] for q in items} <= held_texts
+
+
+def test_a_round_trained_on_whole_adds_nothing_to_the_held_out_set(split, tmp_path):
+    split.main([str(_collection(tmp_path / "first.yaml", pages=10))])
+    held = (tmp_path / "holdout.yaml").read_text()
+    later = tmp_path / "later.yaml"
+    items = [{"text": f"де зараз асад {n}", "intent": "assad_whereabouts", "lang": "uk", "kind": "headline",
+              "source": f"https://example.org/trained/{n}"} for n in range(12)]
+    later.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    split.main(["--training", str(later)])
+    assert (tmp_path / "holdout.yaml").read_text() == held
+    assert {q["text"] for q in items} <= {q["text"] for q in _read(tmp_path / "asked.yaml")}
+
+
+def test_held_out_and_training_together_are_refused(split, tmp_path, capsys):
+    collected = _collection(tmp_path / "round.yaml", pages=2)
+    with pytest.raises(SystemExit):
+        split.main(["--held-out", "--training", str(collected)])
+    assert "not allowed with" in capsys.readouterr().err
+    assert not (tmp_path / "asked.yaml").exists() and not (tmp_path / "holdout.yaml").exists()
