@@ -23,10 +23,10 @@ from bot.evaluate import Report, evaluate, read_labelled
 
 HOLDOUT = Path(__file__).resolve().parent / "real" / "holdout.yaml"
 GROUPS = {"en": ("en",), "ar+ru+uk": ("ar", "ru", "uk")}
-IN_SCOPE = {"en": 0.69, "ar+ru+uk": 0.64}
-OUT_OF_SCOPE = {"en": 0.78, "ar+ru+uk": 0.72}
-LANGUAGE = {"ar": (0.65, 0.70), "ru": (0.59, 0.72), "uk": (0.67, 0.77)}  # (in scope, refused)
-LOST = 0.14
+IN_SCOPE = {"en": 0.70, "ar+ru+uk": 0.65}
+OUT_OF_SCOPE = {"en": 0.80, "ar+ru+uk": 0.74}
+LANGUAGE = {"ar": (0.67, 0.74), "ru": (0.59, 0.73), "uk": (0.70, 0.75)}  # (in scope, refused)
+LOST = 0.13
 
 
 @pytest.fixture(scope="module")
