@@ -260,3 +260,12 @@ def test_the_arabic_article_is_not_counted_as_letters_of_a_misspelt_name(kb):
     assert "alawites" not in m.unknown and "alawites" not in m.canonical.split()
     assert "alawites" in kb.matcher.match("ماذا عن العلويين").unknown  # the name itself is still read
     assert "golani" in kb.matcher.match("وين صار الجولانى").canonical.split()  # one letter off is still a typo
+
+
+@pytest.mark.parametrize("question", ["هل هبطت بسلام؟", "طائرته هبطت بسلام؟", "أم هبطت بسلام في مكان ما؟"])
+def test_safely_in_arabic_is_not_a_greeting(kb, question):
+    # "بسلام" is "safely" (ب + سلام): "did it land safely?" asks about Assad's flight, and gets
+    # no "hello, here is what I can do" reply; "سلام" alone still greets.
+    m = kb.matcher.match(question)
+    assert m.intent != "help" and "greeting" not in m.canonical.split()
+    assert kb.matcher.match("سلام").intent == "help"

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model import Concept
+from ..model import HELP, Concept
 from ..normalize import normalize
 from ..words import COMMON_WORDS
 from .compiled import Process
@@ -162,7 +162,8 @@ class Names:
         for rest in (word[1:], word[2:] if word[1] in _PROCLITICS else ""):
             if len(rest) >= 3:
                 cid = self._phrases.get((rest,)) or (self._phrases.get((rest[2:],)) if rest.startswith("ال") else None)
-                if cid:
+                # a greeting takes no joined prefix: "بسلام" is "safely", not "hello"
+                if cid and self.concepts[cid].default_intent != HELP:
                     return cid
         return None
 
