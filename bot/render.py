@@ -167,10 +167,11 @@ def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
         key = "refusal_short_named" if names else "refusal_short"
         return [Block(statement or kb.text(key, lang, names=names))]
     first = statement or (kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang))
-    if reply.alternatives:  # a near miss about one of the story's names: its nearest topics
+    if reply.alternatives and (names or statement):  # a near miss about one of the story's names
         key = "nearest_topic" if len(reply.alternatives) == 1 else "nearest_topics"
         return [Block(first, "b"), Block(kb.text(key, lang, options=_options(kb, reply.alternatives, lang)))]
-    topics = list(kb.main_topics)
+    # the topics the question is likeliest about (Match.alternatives) first, then the main ones
+    topics = list(dict.fromkeys([*reply.alternatives, *kb.main_topics]))[: len(kb.main_topics)]
     return [
         Block(first, "b"),
         Block(kb.text("refusal_scope", lang)),

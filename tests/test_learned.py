@@ -1,7 +1,7 @@
 """The learned second opinion (bot/matching/learned.py): shipped weights trained on today's
 examples, its choice taken only among the topics the fuzzy matcher ranked, a long message naming
 what we lack as a detail answered and told so, an answer it is sure is none of ours asked back,
-the topics offered with a question left unanswered put in its order, and the bot still
+the topics offered with a question left unanswered put in its order (a refusal too), and the bot still
 answering, from the fuzzy matcher alone, when the weights are stale, missing or unreadable."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.knowledge import load
 from bot.matching import Context, Matcher
 from bot.matching.learned import Learned, text_vector
 from bot.render import to_text
+from bot.tg.keyboards import answer_keyboard, intent_of
 
 from .conftest import ROOT
 
@@ -183,3 +184,27 @@ def test_a_follow_up_read_in_its_conversation_stands(kb):
         before = kb.matcher.match(first)
         match = kb.matcher.match(follow_up, Context(before.canonical, before.intent, before.concepts))
         assert "context" in match.reason and not match.reason.endswith("+learned"), (follow_up, match.reason)
+
+
+def test_a_refusal_naming_nothing_of_the_story_offers_the_topics_the_model_finds_likeliest(kb):
+    # No place, person or group of ours is named, so it is refused; but the model reads that it
+    # is nearest the overview, which comes first in the text and on the buttons, before the main topics.
+    question = "he held on for years and then lost everything in days, how come?"
+    match = kb.matcher.match(question)
+    assert match.intent is None and match.decision == "like_out_of_scope_examples"
+    assert match.alternatives == tuple(kb.matcher.learned.topics(match.canonical)[:3])
+    assert match.alternatives[0] == "syria_overview"
+    reply = compose(kb, match, "en")
+    text = to_text(kb, reply)
+    assert kb.text("refusal_scope", "en") in text
+    assert text.splitlines()[-1].startswith("You can ask, for example: Latest on Syria;")
+    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard for b in row]
+    assert buttons[:3] == list(match.alternatives) and set(kb.main_topics) <= set(buttons)
+    group = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "group").inline_keyboard for b in row]
+    assert group == list(match.alternatives)
+    # a short question about a word we do not know is refused without a guess at its topics
+    assert kb.matcher.match("who is messi").alternatives == ()
+    without = copy.copy(kb.matcher)
+    without.learned = None  # the fuzzy scores alone guess no topics for it: the main ones are offered
+    assert without.match(question).alternatives == ()
+    assert "You can ask, for example: Who controls Homs?" in to_text(kb, compose(kb, without.match(question), "en"))

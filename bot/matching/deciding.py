@@ -21,6 +21,9 @@ SUBJECT_KINDS = ("place", "person", "group")
 # groups is asked back, with its likeliest topics, rather than told it is out of scope.
 ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", "too_vague", "unknown_subject")
 ASK_BACK_TOPICS = 3
+# Refusals offered the learned model's likeliest topics, not the main ones: not a one-word
+# question ("why"), whose likeliest topics are anybody's guess.
+SUGGESTED_REASONS = ("low_score", "like_out_of_scope_examples", "unknown_subject")
 # Words asking what someone said or thinks: "what did trump say?", "что заявил Кремль?".
 SAY_WORDS = frozenset({
     "say", "said", "says", "saying", "think", "thinks", "thought", "statement", "statements", "comment", "comments",
@@ -173,6 +176,10 @@ class Decider:
         when something reads the question better than the fuzzy scores `ranked` (the learned model)."""
         if reason == ASK_BACK or (reason in ASK_BACK_REASONS and not canon.unknown):
             topics = self.ask_back_topics(canon, ranked, likeliest)
+            if not topics and likeliest is not None and reason in SUGGESTED_REASONS and not self._strange_subject(canon):
+                # refused, naming nothing of the story; the model still reads which topics it is
+                # nearest ("he held out for so long only to lose it all in a week!?")
+                return tuple(likeliest[:ASK_BACK_TOPICS]), reason
             return topics, (ASK_BACK if topics else reason)
         if canon.unknown:
             # "is assad sick?", "is putin hiding assad?": no facts on his health, or on Putin, but
@@ -195,7 +202,7 @@ class Decider:
         intents come first (`likeliest`, else the best-scoring); the named concepts' main
         questions fill up the rest.
         """
-        if canon.strange and len(canon.tokens) < self._options.detail_words:
+        if self._strange_subject(canon):
             return ()
         named = [c for c in canon.concepts if self.concepts[c].kind in SUBJECT_KINDS]
         if not named:
@@ -210,6 +217,11 @@ class Decider:
             if default and default not in picked and len(picked) < ASK_BACK_TOPICS:
                 picked.append(default)
         return tuple(picked)
+
+    def _strange_subject(self, canon: Canon) -> bool:
+        """A short question with a word we do not know at all: that word is likely what it asks
+        about ("who is messi"), so it is refused without guessing at topics."""
+        return bool(canon.strange) and len(canon.tokens) < self._options.detail_words
 
     def _near_miss(self, canon: Canon, intent_id: str) -> bool:
         """Names a place, person or group we have no facts on as the question's subject.

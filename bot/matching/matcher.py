@@ -131,7 +131,7 @@ class Matcher:
         three likeliest more often than the fuzzy scores (on the page folds of
         intents/asked.yaml). Only for a reading of the whole message, as the model reads it whole."""
         base, *readings = result.reason.split("+")
-        if self.learned is None or result.intent is not None or not result.alternatives or set(readings) - {"learned"}:
+        if self.learned is None or result.intent is not None or set(readings) - {"learned"}:
             return result
         if base == NO_STATEMENT:  # the nearest topic to words we do not hold: the speaker's, kept
             return result
