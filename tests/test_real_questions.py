@@ -24,9 +24,9 @@ from bot.evaluate import Report, evaluate, read_labelled
 HOLDOUT = Path(__file__).resolve().parent / "real" / "holdout.yaml"
 GROUPS = {"en": ("en",), "ar+ru+uk": ("ar", "ru", "uk")}
 IN_SCOPE = {"en": 0.70, "ar+ru+uk": 0.65}
-OUT_OF_SCOPE = {"en": 0.80, "ar+ru+uk": 0.74}
-LANGUAGE = {"ar": (0.67, 0.74), "ru": (0.59, 0.73), "uk": (0.70, 0.75)}  # (in scope, refused)
-LOST = 0.13
+OUT_OF_SCOPE = {"en": 0.77, "ar+ru+uk": 0.72}
+LANGUAGE = {"ar": (0.67, 0.73), "ru": (0.60, 0.71), "uk": (0.72, 0.75)}  # (in scope, refused)
+LOST = 0.11
 
 
 @pytest.fixture(scope="module")
