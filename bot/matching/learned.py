@@ -92,6 +92,8 @@ class Learned:
         self.key = key
         self._row = {f: n for n, f in enumerate(features)}
         self._word = lru_cache(maxsize=_CACHE_MAX)(self._word_part)
+        # the last text scored: best() and topics() of one question read the same text
+        self._last: tuple[str, np.ndarray] = ("", self.intercept)
         self.words = words or []
         # per word: its weighted weight rows summed (one column per class), then its squared idf summed
         if parts is None:
@@ -133,6 +135,7 @@ class Learned:
 
     def clear_caches(self) -> None:
         self._word.cache_clear()
+        self._last = ("", self.intercept)
 
     def _word_part(self, word: str) -> list[int]:
         """A word's known features, as their rows."""
@@ -152,7 +155,16 @@ class Learned:
         return [self.classes[n] for n in np.argsort(-scores, kind="stable") if self.classes[n] != NEGATIVE]
 
     def _scores(self, text: str) -> np.ndarray:
-        """Each class's score (log-odds up to a constant) for a canonical text."""
+        """Each class's score (log-odds up to a constant) for a canonical text. The array is
+        kept for the next call: callers must not write to it."""
+        last_text, last_scores = self._last  # one read: another thread may set it meanwhile
+        if text == last_text:
+            return last_scores
+        scores = self._text_scores(text)
+        self._last = (text, scores)
+        return scores
+
+    def _text_scores(self, text: str) -> np.ndarray:
         known: list[int] = []
         rows: list[int] = []
         for word in text.split():
