@@ -42,13 +42,17 @@ _TAGS = (("yes", "or", "no"), ("or", "not"), ("is", "that", "true"), ("is", "it"
          ("true",), ("правда",), ("да", "или", "нет"), ("так", "чи", "ні"), ("صح",), ("صحيح",))
 
 
+_TAG_ENDS = frozenset(tag[-1] for tag in _TAGS)  # most questions end in none: no tag to try
+
+
 def _without_polarity(tokens: list[str]) -> list[str]:
     """`tokens` without negations and a closing yes/no tag, unless that leaves under two."""
-    kept = [t for t in tokens if t not in _NEGATIONS]
-    for tag in _TAGS:
-        if tuple(kept[-len(tag):]) == tag and len(kept) > len(tag):
-            kept = kept[: -len(tag)]
-            break
+    kept = [t for t in tokens if t not in _NEGATIONS] if not _NEGATIONS.isdisjoint(tokens) else tokens
+    if kept and kept[-1] in _TAG_ENDS:
+        for tag in _TAGS:
+            if tuple(kept[-len(tag):]) == tag and len(kept) > len(tag):
+                kept = kept[: -len(tag)]
+                break
     return kept if len(kept) >= 2 else tokens
 
 
