@@ -122,50 +122,57 @@ class Scorer:
     def _blend(self, canon: Canon, candidates: list[str], fuzzy_best: dict[str, float], floor: float) -> list[Scored]:
         """The candidates' scores: fuzzy and word overlap blended, then the names' evidence."""
         w = self.weights
+        idf, concepts = self._idf, self.concepts
         tokens = sorted(set(canon.tokens))  # sorted: the same sums in every process, to the last bit
         # Words no example uses say little about which intent is meant: they count lightly.
-        total = sum(map(self._idf.get, tokens, [w.unseen_word_weight] * len(tokens))) or 1.0
+        total = sum(map(idf.get, tokens, [w.unseen_word_weight] * len(tokens))) or 1.0
         present = set(canon.concepts)
-        subjects = {c for c in present if self.concepts[c].kind in w.penalised_kinds}
+        subjects = {c for c in present if concepts[c].kind in w.penalised_kinds}
         # A topic we have no facts on is the subject of a short question ("how many died in
         # homs"); in a long message (a pasted headline, a question with its context) it is
         # more often said in passing.
         short = len(canon.tokens) <= self._options.short_question_words
-        off_topic = {c for c in canon.unknown if self.concepts[c].kind == "topic"} if short else set()
+        off_topic = {c for c in canon.unknown if concepts[c].kind == "topic"} if short else set()
         empty: dict[str, float] = {}
         # only words some example uses weigh anything: the others would add 0.0 to every sum
-        known = [t for t in tokens if t in self._idf]
+        known = [t for t in tokens if t in idf]
         zeros = [0.0] * len(known)
         none = w.fuzzy * (0.5 * floor + 0.5 * floor)  # an intent with no example near the question
         ranked: list[Scored] = []
         negative = 0.0
         word_weights, named, specific = self._word_weights, self._named, self._specific
+        fuzzy, lexical_weight, entity_bonus, entity_penalty = w.fuzzy, w.lexical, w.entity_bonus, w.entity_penalty
+        strange = len(canon.strange)
+        best, best_score = None, 0.0  # the first of the highest scores, as max() would pick
         for iid in candidates:
             lexical = sum(map(word_weights.get(iid, empty).get, known, zeros))
-            score = w.fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
-            score += w.lexical * lexical / total
+            score = fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
+            score += lexical_weight * lexical / total
             if iid == NEGATIVE:
                 negative = score
                 continue
             own, allows = named[iid]
             common = present & own
             if common:
-                score += w.entity_bonus * sum(map(specific.__getitem__, sorted(common)))
+                score += entity_bonus * sum(map(specific.__getitem__, sorted(common)))
             if subjects:
                 # In a long message other places and people are context, not the subject.
                 strangers = len(subjects - own - allows)
-                score -= w.entity_penalty * (strangers if short else min(strangers, 1))
-            if canon.strange and not (subjects & own):
-                score -= w.unknown_word_penalty * len(canon.strange)
+                score -= entity_penalty * (strangers if short else min(strangers, 1))
+            if strange and not (subjects & own):
+                score -= w.unknown_word_penalty * strange
             if off_topic and off_topic - allows:
                 score -= w.off_topic_penalty
-            ranked.append(Scored(iid, round(max(0.0, min(1.0, score)), 4)))
+            # max(0.0, min(1.0, score)), without the two calls
+            score = round(score if 0.0 < score < 1.0 else 0.0 if score <= 0.0 else 1.0, 4)
+            if best is None or score > best_score:
+                best, best_score = iid, score
+            ranked.append(Scored(iid, score))
         if NEGATIVE in candidates:
             # Names and topics we know we lack are evidence for "no facts on that", unless the
             # likeliest intent allows the topic ("is assad dead?" asks where Assad is).
-            best = max(ranked, key=lambda s: s.score).intent if ranked else None
-            lacked = off_topic - self._named[best][1] if best else off_topic
-            negative += w.off_topic_penalty * bool(lacked) + w.entity_bonus * bool(canon.unknown)
+            lacked = off_topic - named[best][1] if best else off_topic
+            negative += w.off_topic_penalty * bool(lacked) + entity_bonus * bool(canon.unknown)
             ranked.append(Scored(NEGATIVE, round(max(0.0, min(1.0, negative)), 4)))
         return ranked
 
