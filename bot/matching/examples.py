@@ -164,9 +164,13 @@ class ExampleIndex:
         # Examples sharing the question's rarest words are scored in full even when their
         # word order looks far off: "кто такой хафез асад" is about the statue's Hafez.
         near = {ids[pos]: score for _, score, pos in nearest}
-        for idx in rare:
-            if idx not in near:
-                near[idx] = fuzz.ratio(query, sorted_texts[idx])
+        # the rare examples not among them, scored in one call rather than one each
+        others = [idx for idx in dict.fromkeys(rare) if idx not in near]
+        if others:
+            ratios = [0.0] * len(others)
+            for _, score, pos in self._process.extract(query, _pick(sorted_texts, others), scorer=fuzz.ratio, limit=None):
+                ratios[pos] = score
+            near.update(zip(others, ratios))
         texts = self.texts
         near_ids = list(near)
         set_scores = self._process.extract(canon.text, _pick(texts, near_ids), scorer=fuzz.token_set_ratio, limit=None)
