@@ -8,6 +8,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..language import detect
 from ..model import Concept, Intent, Scored
 from ..normalize import normalize
@@ -66,7 +68,16 @@ class Scorer:
         # A name few intents are about says more than one many are about ("statue" vs "damascus").
         listed = Counter(c for i in intents.values() for c in set(i.entities))
         self._specific = {c: 1.0 / listed[c] ** 0.5 if listed[c] else 0.0 for c in concepts}
-        self._idf, self._word_weights = _word_weights(examples, len(intents))
+        self._idf, word_weights = _word_weights(examples, len(intents))
+        # The word weights as a matrix, a row per word and a column per intent: a question's
+        # word overlap with every intent is one sum of its words' rows. numpy adds the rows one
+        # after another, as sum() adds a list: the same sums, to the last bit.
+        self._word_row = {tok: n for n, tok in enumerate(self._idf)}
+        self._column = {iid: n for n, iid in enumerate(word_weights)}
+        self._weight_rows = np.zeros((len(self._word_row), len(self._column)))
+        for iid, words in word_weights.items():
+            for tok, weight in words.items():
+                self._weight_rows[self._word_row[tok], self._column[iid]] = weight
 
     def score(self, canon: Canon, group: str = ALL, exhaustive: bool = False) -> tuple[list[Scored], list[Closest]]:
         """Every intent with an example near the question, scored and ranked (all intents when
@@ -133,19 +144,18 @@ class Scorer:
         # more often said in passing.
         short = len(canon.tokens) <= self._options.short_question_words
         off_topic = {c for c in canon.unknown if concepts[c].kind == "topic"} if short else set()
-        empty: dict[str, float] = {}
         # only words some example uses weigh anything: the others would add 0.0 to every sum
-        known = [t for t in tokens if t in idf]
-        zeros = [0.0] * len(known)
+        rows = [self._word_row[t] for t in tokens if t in idf]
+        overlap = np.add.reduce(self._weight_rows[rows]).tolist() if rows else [0.0] * len(self._column)
         none = w.fuzzy * (0.5 * floor + 0.5 * floor)  # an intent with no example near the question
         ranked: list[Scored] = []
         negative = 0.0
-        word_weights, named, specific = self._word_weights, self._named, self._specific
+        column, named, specific = self._column, self._named, self._specific
         fuzzy, lexical_weight, entity_bonus, entity_penalty = w.fuzzy, w.lexical, w.entity_bonus, w.entity_penalty
         strange = len(canon.strange)
         best, best_score = None, 0.0  # the first of the highest scores, as max() would pick
         for iid in candidates:
-            lexical = sum(map(word_weights.get(iid, empty).get, known, zeros))
+            lexical = overlap[column[iid]] if iid in column else 0.0
             score = fuzzy * fuzzy_best[iid] if iid in fuzzy_best else none
             score += lexical_weight * lexical / total
             if iid == NEGATIVE:
