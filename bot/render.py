@@ -14,7 +14,7 @@ from typing import Any
 from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
 from .message_length import TELEGRAM_LIMIT, fit_html, shorten, telegram_length
-from .model import HELP, NO_STATEMENT, OUT_OF_SCOPE_NAME, SOURCES, SPECIAL_INTENTS, Fact, Reply
+from .model import HELP, NO_STATEMENT, OUT_OF_SCOPE_NAME, SOURCES, SPECIAL_INTENTS, TOO_VAGUE, Fact, Reply
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,13 @@ def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
     statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.decision == NO_STATEMENT else ""
+    # "why" alone is not outside what the base covers: it is too short to tell
+    vague = reply.match.decision == TOO_VAGUE
     if surface != "private":
-        key = "refusal_short_named" if names else "refusal_short"
+        key = "refusal_short_named" if names else "refusal_short_vague" if vague else "refusal_short"
         return [Block(statement or kb.text(key, lang, names=names))]
-    first = statement or (kb.text("refusal_named", lang, names=names) if names else kb.text("refusal_plain", lang))
+    plain = kb.text("refusal_vague" if vague else "refusal_plain", lang)
+    first = statement or (kb.text("refusal_named", lang, names=names) if names else plain)
     if reply.alternatives and (names or statement):  # a near miss about one of the story's names
         key = "nearest_topic" if len(reply.alternatives) == 1 else "nearest_topics"
         return [Block(first, "b"), Block(kb.text(key, lang, options=_options(kb, reply.alternatives, lang)))]

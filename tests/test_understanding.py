@@ -269,3 +269,15 @@ def test_safely_in_arabic_is_not_a_greeting(kb, question):
     m = kb.matcher.match(question)
     assert m.intent != "help" and "greeting" not in m.canonical.split()
     assert kb.matcher.match("سلام").intent == "help"
+
+
+@pytest.mark.parametrize(("question", "lang"), [("why", "en"), ("who", "en"), ("почему", "ru"), ("зачем", "ru")])
+def test_a_bare_question_word_is_too_short_to_tell_not_answered_nor_called_out_of_scope(kb, question, lang):
+    # "why" alone asks nothing yet: it gets neither why Homs matters (the examples' commonest
+    # "why") nor "outside what my fact base covers"; it is told it is too short, with the topics.
+    reply = answer(kb, question, lang, today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.match.decision == "too_vague"
+    assert text.startswith(kb.text("refusal_vague", lang)) and kb.text("refusal_plain", lang) not in text
+    assert kb.text("refusal_scope", lang) in text
+    assert to_text(kb, reply, "group") == kb.text("refusal_short_vague", lang)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, Concept, Intent, Match, Scored
+from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, TOO_VAGUE, Concept, Intent, Match, Scored
 from ..words import COMMON_WORDS
 from .examples import NEGATIVE, CanonicalExample
 from .names import Canon
@@ -19,7 +19,7 @@ from .scoring import Scorer, example_group
 SUBJECT_KINDS = ("place", "person", "group")
 # Refusals that only mean "no intent is sure": a question naming the story's people, places or
 # groups is asked back, with its likeliest topics, rather than told it is out of scope.
-ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", "too_vague", "unknown_subject")
+ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", TOO_VAGUE, "unknown_subject")
 ASK_BACK_TOPICS = 3
 # Refusals offered the learned model's likeliest topics, not the main ones: not a one-word
 # question ("why"), whose likeliest topics are anybody's guess.
@@ -127,7 +127,7 @@ class Decider:
         if not best.intent:
             return best, None, "low_score"  # no example shares a word with the question
         if len(canon.tokens) == 1 and not canon.concepts:
-            return best, None, "too_vague"  # "why", "what": no example says just that
+            return best, None, TOO_VAGUE
         if self._near_miss(canon, best.intent):
             return best, None, OUT_OF_SCOPE_NAME
         if self._unnamed_subject(canon, best.intent):

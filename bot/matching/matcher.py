@@ -18,7 +18,8 @@ from .options import DEFAULT_OPTIONS, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, Match
 from .scoring import Scorer
 
 # The decisions the learned model may overrule, and how many ranked topics it chooses among.
-SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples", "too_vague"})
+# Not TOO_VAGUE: the model reads "why" as "why does homs matter?", its examples' commonest "why".
+SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples"})
 SECOND_OPINION_AMONG = 3
 SHORT_UNKNOWN_WORDS = 4  # a refused question this short about an unknown word stays refused
 # How sure the learned model must be that a question the fuzzy matcher answered is none of ours
