@@ -27,6 +27,8 @@ SPECIAL_INTENTS = (HELP, SOURCES)  # answered from interface texts, not from fac
 ASK_BACK = "ask_back"  # Match.reason of a question the story's names make ours but no intent is sure of
 OUT_OF_SCOPE_NAME = "out_of_scope_name"  # Match.reason of a question whose subject is a name we have no facts on
 NO_STATEMENT = "no_statement"  # Match.reason of "what did X say?" when the base holds nothing X said
+LOW_SCORE = "low_score"  # Match.reason of a question close to no example
+LIKE_OUT_OF_SCOPE = "like_out_of_scope_examples"  # Match.reason of one closer to the out-of-scope examples
 TOO_VAGUE = "too_vague"  # Match.reason of a one-word question naming nothing ("why", "what"): no example says just that
 
 

@@ -14,7 +14,18 @@ from typing import Any
 from .attribution import Credit, by_outlet, reporters
 from .knowledge import KnowledgeBase
 from .message_length import TELEGRAM_LIMIT, fit_html, shorten, telegram_length
-from .model import HELP, NO_STATEMENT, OUT_OF_SCOPE_NAME, SOURCES, SPECIAL_INTENTS, TOO_VAGUE, Fact, Reply
+from .model import (
+    HELP,
+    LIKE_OUT_OF_SCOPE,
+    LOW_SCORE,
+    NO_STATEMENT,
+    OUT_OF_SCOPE_NAME,
+    SOURCES,
+    SPECIAL_INTENTS,
+    TOO_VAGUE,
+    Fact,
+    Reply,
+)
 
 
 @dataclass(frozen=True)
@@ -159,16 +170,22 @@ def _speaker(kb: KnowledgeBase, reply: Reply) -> str:
     return kb.concepts[reply.match.speaker].display(reply.lang) if reply.match.speaker else ""
 
 
+# How a refusal naming nothing opens, by its reason: "why" alone is too short to tell; a question
+# merely closer to the out-of-scope examples than to ours, or close to none, may be ours in words
+# we lack, so it is told nothing in the base answers it. Only the rest (word for word an
+# out-of-scope example, a subject we never heard of) are "outside what my fact base covers".
+_PLAIN_REFUSALS = {TOO_VAGUE: "vague", LIKE_OUT_OF_SCOPE: "unsure", LOW_SCORE: "unsure"}
+
+
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
     statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.decision == NO_STATEMENT else ""
-    # "why" alone is not outside what the base covers: it is too short to tell
-    vague = reply.match.decision == TOO_VAGUE
+    kind = _PLAIN_REFUSALS.get(reply.match.decision, "")
     if surface != "private":
-        key = "refusal_short_named" if names else "refusal_short_vague" if vague else "refusal_short"
+        key = "refusal_short_named" if names else "refusal_short" + (f"_{kind}" if kind else "")
         return [Block(statement or kb.text(key, lang, names=names))]
-    plain = kb.text("refusal_vague" if vague else "refusal_plain", lang)
+    plain = kb.text(f"refusal_{kind or 'plain'}", lang)
     first = statement or (kb.text("refusal_named", lang, names=names) if names else plain)
     if reply.alternatives and (names or statement):  # a near miss about one of the story's names
         key = "nearest_topic" if len(reply.alternatives) == 1 else "nearest_topics"

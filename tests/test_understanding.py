@@ -281,3 +281,20 @@ def test_a_bare_question_word_is_too_short_to_tell_not_answered_nor_called_out_o
     assert text.startswith(kb.text("refusal_vague", lang)) and kb.text("refusal_plain", lang) not in text
     assert kb.text("refusal_scope", lang) in text
     assert to_text(kb, reply, "group") == kb.text("refusal_short_vague", lang)
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("he held on for years and then lost everything in days, how come?", "en"),
+    ("كيف خسر كل شيء بهذه السرعة؟", "ar"),
+])
+def test_a_question_only_unlike_ours_is_not_called_outside_the_fact_base(kb, question, lang):
+    # Closer to the out-of-scope examples than to ours, it may still be ours in words we lack:
+    # the reply says nothing in the base answers it, not that the question is outside it.
+    reply = answer(kb, question, lang, today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.match.decision == "like_out_of_scope_examples"
+    assert text.startswith(kb.text("refusal_unsure", lang)) and kb.text("refusal_plain", lang) not in text
+    assert to_text(kb, reply, "group") == kb.text("refusal_short_unsure", lang)
+    # a subject we never heard of is still outside it
+    moon = answer(kb, "who controls the moon", "en", today=TODAY)
+    assert to_text(kb, moon).startswith(kb.text("refusal_plain", "en"))

@@ -9,7 +9,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, TOO_VAGUE, Concept, Intent, Match, Scored
+from ..model import (
+    ASK_BACK,
+    LIKE_OUT_OF_SCOPE,
+    LOW_SCORE,
+    NO_STATEMENT,
+    OUT_OF_SCOPE_NAME,
+    TOO_VAGUE,
+    Concept,
+    Intent,
+    Match,
+    Scored,
+)
 from ..words import COMMON_WORDS
 from .examples import NEGATIVE, CanonicalExample
 from .names import Canon
@@ -19,11 +30,11 @@ from .scoring import Scorer, example_group
 SUBJECT_KINDS = ("place", "person", "group")
 # Refusals that only mean "no intent is sure": a question naming the story's people, places or
 # groups is asked back, with its likeliest topics, rather than told it is out of scope.
-ASK_BACK_REASONS = ("low_score", "like_out_of_scope_examples", TOO_VAGUE, "unknown_subject")
+ASK_BACK_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, TOO_VAGUE, "unknown_subject")
 ASK_BACK_TOPICS = 3
 # Refusals offered the learned model's likeliest topics, not the main ones: not a one-word
 # question ("why"), whose likeliest topics are anybody's guess.
-SUGGESTED_REASONS = ("low_score", "like_out_of_scope_examples", "unknown_subject")
+SUGGESTED_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, "unknown_subject")
 # Words asking what someone said or thinks: "what did trump say?", "что заявил Кремль?".
 SAY_WORDS = frozenset({
     "say", "said", "says", "saying", "think", "thinks", "thought", "statement", "statements", "comment", "comments",
@@ -125,7 +136,7 @@ class Decider:
             # shares a word with it (a stray Arabic letter on an English example)
             return Scored(exact, max(best.score, own)), exact, "example"
         if not best.intent:
-            return best, None, "low_score"  # no example shares a word with the question
+            return best, None, LOW_SCORE  # no example shares a word with the question
         if len(canon.tokens) == 1 and not canon.concepts:
             return best, None, TOO_VAGUE
         if self._near_miss(canon, best.intent):
@@ -133,9 +144,9 @@ class Decider:
         if self._unnamed_subject(canon, best.intent):
             return best, None, "unknown_subject"
         if best.score < th.out_of_scope:
-            return best, None, "low_score"
+            return best, None, LOW_SCORE
         if negative > best.score or (best.score < th.doubt and negative > best.score - th.negative_margin):
-            return best, None, "like_out_of_scope_examples"
+            return best, None, LIKE_OUT_OF_SCOPE
         return best, best.intent, "matched"
 
     def _alternatives(self, ranked: list[Scored], best: Scored, intent: str | None) -> tuple[str, ...]:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from ..model import ASK_BACK, NO_STATEMENT, OUT_OF_SCOPE_NAME, SPECIAL_INTENTS, Concept, Example, Intent, Match
+from ..model import (
+    ASK_BACK,
+    LIKE_OUT_OF_SCOPE,
+    LOW_SCORE,
+    NO_STATEMENT,
+    OUT_OF_SCOPE_NAME,
+    SPECIAL_INTENTS,
+    Concept,
+    Example,
+    Intent,
+    Match,
+)
 from ..normalize import normalize
 from ..script import LANGUAGE_SCRIPT, LATIN, script_of
 from .compiled import RAPIDFUZZ, Process
@@ -19,7 +30,7 @@ from .scoring import Scorer
 
 # The decisions the learned model may overrule, and how many ranked topics it chooses among.
 # Not TOO_VAGUE: the model reads "why" as "why does homs matter?", its examples' commonest "why".
-SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, "low_score", "like_out_of_scope_examples"})
+SECOND_OPINION_ON = frozenset({"matched", ASK_BACK, LOW_SCORE, LIKE_OUT_OF_SCOPE})
 SECOND_OPINION_AMONG = 3
 SHORT_UNKNOWN_WORDS = 4  # a refused question this short about an unknown word stays refused
 # How sure the learned model must be that a question the fuzzy matcher answered is none of ours
@@ -158,7 +169,7 @@ class Matcher:
         if probability < DOUBT_OUT or result.intent in SPECIAL_INTENTS:
             return result
         topics = self._decider.ask_back_topics(canon, result.ranked)
-        reason = (ASK_BACK if topics else "like_out_of_scope_examples") + "+learned"
+        reason = (ASK_BACK if topics else LIKE_OUT_OF_SCOPE) + "+learned"
         return replace(result, intent=None, confidence=round(1.0 - result.confidence, 4), alternatives=topics,
                        reason=reason, speaker=None)
 
