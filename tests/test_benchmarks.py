@@ -87,3 +87,16 @@ def test_tradeoff_compares_settings_against_the_exhaustive_scorer_shipped_settin
     assert [{k: row[k] for k in tradeoff.KNOBS} for row in rows] == [tradeoff.knobs(o) for o in tradeoff.SETTINGS[:2]]
     assert tradeoff.SETTINGS[0] == MatchOptions()  # the first row is the setting the bot ships with
     assert all(row["agreement"]["questions"] == 12 and 0 <= row["agreement"]["decision"] <= 1 for row in rows)
+
+
+def test_resident_memory_when_ready_is_the_bots_own_not_the_benchmarks(kb):
+    # A child's ru_maxrss starts at its parent's size (Linux keeps it across the exec): a
+    # benchmark process grown past the bot would be reported as the bot's memory.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_match
+
+    ballast = bytearray(400 * 2**20)
+    ballast[:: 4096] = b"\1" * len(ballast[:: 4096])  # touched: resident in this process
+    _, resident_mb = bench_match.ready()
+    assert 20 < resident_mb < 300  # the bot's tens of MB, not this process's 400 and more
+    del ballast
