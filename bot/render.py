@@ -170,23 +170,25 @@ def _speaker(kb: KnowledgeBase, reply: Reply) -> str:
     return kb.concepts[reply.match.speaker].display(reply.lang) if reply.match.speaker else ""
 
 
-# How a refusal naming nothing opens, by its reason: "why" alone is too short to tell; a question
-# merely closer to the out-of-scope examples than to ours, or close to none, may be ours in words
-# we lack, so it is told nothing in the base answers it. Only the rest (word for word an
-# out-of-scope example, a subject we never heard of) are "outside what my fact base covers".
-_PLAIN_REFUSALS = {TOO_VAGUE: "vague", LIKE_OUT_OF_SCOPE: "unsure", LOW_SCORE: "unsure"}
+# How a refusal naming nothing opens (its text in a private chat, and in groups), by its reason:
+# "why" alone is too short to tell; a question merely closer to the out-of-scope examples than
+# to ours, or close to none, may be ours in words we lack, so it is told nothing in the base
+# answers it. Only the rest (word for word an out-of-scope example, a subject we never heard
+# of) are "outside what my fact base covers".
+_UNSURE = ("refusal_unsure", "refusal_short_unsure")
+_PLAIN_REFUSALS = {TOO_VAGUE: ("refusal_vague", "refusal_short_vague"), LIKE_OUT_OF_SCOPE: _UNSURE, LOW_SCORE: _UNSURE}
+_OUTSIDE = ("refusal_plain", "refusal_short")
 
 
 def _refusal(kb: KnowledgeBase, reply: Reply, surface: str) -> list[Block]:
     lang = reply.lang
     names = kb.text("name_separator", lang).join(reply.unknown)
     statement = kb.text("no_statement", lang, names=_speaker(kb, reply)) if reply.match.decision == NO_STATEMENT else ""
-    kind = _PLAIN_REFUSALS.get(reply.match.decision, "")
+    plain, short = _PLAIN_REFUSALS.get(reply.match.decision, _OUTSIDE)
     if surface != "private":
-        key = "refusal_short_named" if names else "refusal_short" + (f"_{kind}" if kind else "")
+        key = "refusal_short_named" if names else short
         return [Block(statement or kb.text(key, lang, names=names))]
-    plain = kb.text(f"refusal_{kind or 'plain'}", lang)
-    first = statement or (kb.text("refusal_named", lang, names=names) if names else plain)
+    first = statement or (kb.text("refusal_named", lang, names=names) if names else kb.text(plain, lang))
     if reply.alternatives and (names or statement):  # a near miss about one of the story's names
         key = "nearest_topic" if len(reply.alternatives) == 1 else "nearest_topics"
         return [Block(first, "b"), Block(kb.text(key, lang, options=_options(kb, reply.alternatives, lang)))]
