@@ -1,5 +1,5 @@
 """Shared fixtures: the bundled knowledge base (loaded once per test session), a private copy of
-its data, and a fake Bot API server running on 127.0.0.1."""
+its data, and a fake Bot API server running on 127.0.0.1; and the intents of a reply's buttons."""
 
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import KnowledgeBase, load
+from bot.model import Reply
+from bot.tg.keyboards import answer_keyboard, intent_of
 
 from .fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 25)  # fixed, so staleness wording is stable
+
+
+def topic_buttons(kb: KnowledgeBase, reply: Reply, surface: str = "private") -> list[str | None]:
+    """The intents the buttons under `reply` answer on `surface`, in order (it must have buttons)."""
+    markup = answer_keyboard(kb, reply, surface)
+    assert markup is not None, "the reply has no buttons"
+    return [intent_of(b.callback_data) for row in markup.inline_keyboard for b in row]
 
 
 @pytest.fixture(scope="session")

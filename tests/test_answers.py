@@ -15,7 +15,7 @@ from bot.attribution import Credit, reporters
 from bot.message_length import chunks, fit_html, shorten, telegram_length
 from bot.render import TELEGRAM_LIMIT, explain_text, format_date, to_html, to_json, to_text
 
-from .conftest import TODAY
+from .conftest import TODAY, topic_buttons
 
 LANGS = ("en", "ar", "ru", "uk")
 FACT_INTENTS = (
@@ -506,10 +506,8 @@ def test_the_dating_and_about_rules_are_checked_at_load(data, old, new, message)
 
 
 def test_the_sections_a_long_reply_leaves_out_are_one_tap_away(kb):
-    from bot.tg.keyboards import answer_keyboard, intent_of
-
     reply = _multi(kb, list(FACT_INTENTS[:12]), "ru")
     dropped = [s.intent for s in reply.sections if f"<b>{kb.intents[s.intent].display('ru')}</b>" not in to_html(kb, reply)]
     assert to_json(kb, reply)["left_out"] == dropped
-    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard for b in row]
+    buttons = topic_buttons(kb, reply)
     assert buttons[:len(dropped)] == dropped

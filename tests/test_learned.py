@@ -20,9 +20,8 @@ from bot.knowledge import load
 from bot.matching import Context, Matcher
 from bot.matching.learned import Learned, text_vector
 from bot.render import to_text
-from bot.tg.keyboards import answer_keyboard, intent_of
 
-from .conftest import ROOT
+from .conftest import ROOT, topic_buttons
 
 
 def test_the_shipped_weights_were_trained_on_todays_examples(kb):
@@ -198,9 +197,9 @@ def test_a_refusal_naming_nothing_of_the_story_offers_the_topics_the_model_finds
     text = to_text(kb, reply)
     assert kb.text("refusal_scope", "en") in text
     assert text.splitlines()[-1].startswith("You can ask, for example: Latest on Syria;")
-    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard for b in row]
+    buttons = topic_buttons(kb, reply)
     assert buttons[:3] == list(match.alternatives) and set(kb.main_topics) <= set(buttons)
-    group = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "group").inline_keyboard for b in row]
+    group = topic_buttons(kb, reply, "group")
     assert group == list(match.alternatives)
     # a short question about a word we do not know is refused without a guess at its topics
     assert kb.matcher.match("who is messi").alternatives == ()

@@ -12,9 +12,8 @@ from bot.answer import answer
 from bot.knowledge import KnowledgeError, load
 from bot.render import to_json, to_text
 from bot.tg.inline import results as inline_results
-from bot.tg.keyboards import answer_keyboard, intent_of
 
-from .conftest import ROOT, TODAY
+from .conftest import ROOT, TODAY, topic_buttons
 from .test_cli import bot
 
 
@@ -105,8 +104,7 @@ def test_no_statement_from_someone_is_said_plainly_with_the_nearest_topic(kb, la
     assert text.startswith(kb.text("no_statement", lang, names=name)), text
     assert kb.intents["assad_us_outreach"].display(lang).rstrip("?؟") in text
     assert kb.text("refusal_scope", lang) not in text  # not "outside what my fact base covers"
-    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard
-               for b in row]
+    buttons = topic_buttons(kb, reply)
     assert buttons[0] == "assad_us_outreach"
 
 
@@ -127,8 +125,7 @@ def test_a_long_message_about_a_topic_we_lack_names_it_once_and_offers_the_likel
     assert reply.intent is None and reply.alternatives[0] == "homs_control" and len(reply.alternatives) == 3
     assert text.count("casualties") == 1 and kb.text("refusal_scope", "en") not in text
     assert text.splitlines()[-1].startswith("The nearest topics I have: Who controls Homs?")
-    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard
-               for b in row]
+    buttons = topic_buttons(kb, reply)
     assert buttons[:3] == list(reply.alternatives)
     short = answer(kb, "how many residents were casualties in homs", "en", today=TODAY)
     assert short.intent is None and short.alternatives == ("homs_control",)
@@ -145,7 +142,7 @@ def test_a_person_we_lack_asked_about_a_name_of_the_story_offers_that_names_main
     assert name in text.splitlines()[0] and kb.text("refusal_scope", lang) not in text
     assert text.splitlines()[-1] == kb.text("nearest_topic", lang, options=kb.intents["assad_whereabouts"].display(lang))
     # in a private chat its button comes first, then the main topics; inline, it is the first result after the refusal
-    buttons = [intent_of(b.callback_data) for row in answer_keyboard(kb, reply, "private").inline_keyboard for b in row]
+    buttons = topic_buttons(kb, reply)
     assert buttons[0] == "assad_whereabouts" and len(buttons) > 1
     articles = inline_results(kb, question, lang, stale_days=30)
     assert [a.id for a in articles[:2]] == ["none", "assad_whereabouts"]
