@@ -25,13 +25,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import Labelled, Report, evaluate  # noqa: E402
-from bot.knowledge import load  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.knowledge import KnowledgeBase, load  # noqa: E402
+from bot.matching import Matcher, MatchOptions, Thresholds, Weights  # noqa: E402
 from bot.matching.learned import data_key  # noqa: E402
 
 
 def fold_of(source: str, folds: int) -> int:
     return int(hashlib.sha256(("fold" + source).encode()).hexdigest()[:8], 16) % folds
+
+
+def without(kb: KnowledgeBase, held: set[tuple[str, str]], learned: bool, thresholds: Thresholds | None = None,
+            weights: Weights | None = None, options: MatchOptions | None = None) -> KnowledgeBase:
+    """`kb` with a matcher built without the examples `held` ((lang, text) pairs), with the
+    learned second opinion trained on the rest (scikit-learn) or, if not `learned`, none."""
+    m = kb.matcher
+    intents = {iid: replace(i, examples=tuple(e for e in i.examples if (e.lang, e.text) not in held))
+               for iid, i in kb.intents.items()}
+    negatives = tuple(e for e in kb.negatives if (e.lang, e.text) not in held)
+    matcher = Matcher(intents, kb.concepts, thresholds or m.thresholds, weights or m.weights, negatives, m.years,
+                      options or m.options)
+    if learned:  # without it, the questions are scored by the fuzzy matcher alone
+        from train_learned import train
+
+        matcher.learned = train(list(matcher.examples), data_key(matcher.examples))
+    return replace(kb, matcher=matcher)
 
 
 def main() -> None:
@@ -49,7 +66,6 @@ def main() -> None:
     asked = yaml.safe_load((ROOT / "intents/asked.yaml").read_text()) or []
     everything = asked
     m = kb.matcher
-    negatives = tuple(ex for ex in kb.negatives)
     weights = m.weights
     if args.weights:
         weights = replace(weights, **{k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))})
@@ -63,15 +79,8 @@ def main() -> None:
     misses = []
     for k in range(args.folds):
         held = {(q["lang"], q["text"].strip()) for q in everything if fold_of(q["source"], args.folds) == k}
-        intents = {iid: replace(i, examples=tuple(e for e in i.examples if (e.lang, e.text) not in held))
-                   for iid, i in kb.intents.items()}
-        negs = tuple(e for e in negatives if (e.lang, e.text) not in held)
-        matcher = Matcher(intents, kb.concepts, thresholds, weights, negs, m.years, options)
-        if args.learned:  # without it, the fold is scored by the fuzzy matcher alone
-            from train_learned import train
-
-            matcher.learned = train(list(matcher.examples), data_key(matcher.examples))
-        fold_kb = replace(kb, matcher=matcher)
+        fold_kb = without(kb, held, args.learned, thresholds, weights, options)
+        matcher = fold_kb.matcher
         for text in args.explain:
             if any(q["text"].strip() == text.strip() and fold_of(q["source"], args.folds) == k for q in everything):
                 r = matcher.match(text)
