@@ -295,3 +295,25 @@ def test_a_question_only_unlike_ours_is_not_called_outside_the_fact_base(kb, que
     # a subject we never heard of is still outside it
     moon = answer(kb, "who controls the moon", "en", today=TODAY)
     assert to_text(kb, moon).startswith(kb.text("refusal_plain", "en"))
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("hi bot where is assad", "assad_whereabouts"),
+    ("hey bot where's assad hiding", "assad_whereabouts"),
+    ("hi bot, who controls homs", "homs_control"),
+    ("привет бот, где асад", "assad_whereabouts"),
+    ("مرحبا يا بوت، أين الأسد", "assad_whereabouts"),
+])
+def test_a_greeting_opening_a_question_on_the_story_is_not_read_as_asking_for_help(kb, question, intent):
+    # "hi bot, where is assad?" asks where Assad is: it got the help text, as "hi" and "bot"
+    # are both help's words.
+    assert kb.matcher.match(question).intent == intent
+
+
+def test_a_greeting_alone_or_about_the_bot_still_gets_help_and_an_example_is_still_itself(kb):
+    for question in ("hey bot", "hey bot what can you tell me", "hi there", "hello bot, how do i use it?"):
+        assert kb.matcher.match(question).intent == "help", question
+    # an out-of-scope example opening with a greeting is still that example, word for word
+    bread = kb.matcher.match("yo how much is bread in damascus rn 💸")
+    assert bread.intent is None and bread.decision == "out_of_scope_example"
+

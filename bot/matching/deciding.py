@@ -125,7 +125,8 @@ class Decider:
         """The best score, the intent chosen (None: refused) and why."""
         th = self.thresholds
         best = ranked[0] if ranked else Scored("", 0.0)
-        exact = self._exact.get(canon.text)
+        # an example word for word, greeting and all, is that example
+        exact = self._exact.get(canon.text) or (self._exact.get(canon.as_written) if canon.as_written else None)
         if not canon.text:
             return best, None, "empty"
         if exact == NEGATIVE:
@@ -274,3 +275,4 @@ class Decider:
         if not subjects or any(c in intent.entities or self.concepts[c].kind in SUBJECT_KINDS for c in canon.concepts):
             return False
         return any(t not in self._intent_vocab and t in COMMON_WORDS for t in canon.tokens)
+

@@ -80,7 +80,7 @@ class Matcher:
         for intent in intents.values():
             for ex in intent.examples:
                 text = normalize(ex.text)
-                canon = self.names.canonicalise(text)
+                canon = self.names.canonicalise(text, example=True)
                 if canon.text:
                     group = script_of(text) or LANGUAGE_SCRIPT.get(ex.lang, LATIN)
                     out.append(CanonicalExample(intent.id, ex.lang, group, canon))

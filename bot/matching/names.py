@@ -28,6 +28,7 @@ class Canon:
     concepts: tuple[str, ...]  # in-scope concept ids, in order of appearance
     unknown: tuple[str, ...]  # out-of-scope concept ids, each once
     strange: tuple[str, ...]  # words we do not know at all
+    as_written: str = ""  # the text with the greeting it opened with, when that was left out
 
 
 # Negations and yes/no tags ask the same question as the plain form: "homs isn't held by the
@@ -42,6 +43,7 @@ _TAGS = (("yes", "or", "no"), ("or", "not"), ("is", "that", "true"), ("is", "it"
          ("true",), ("правда",), ("да", "или", "нет"), ("так", "чи", "ні"), ("صح",), ("صحيح",))
 
 
+_VOCATIVES = frozenset({"يا"})  # "يا بوت": O bot
 _TAG_ENDS = frozenset(tag[-1] for tag in _TAGS)  # most questions end in none: no tag to try
 
 
@@ -80,6 +82,8 @@ class Names:
                     self._phrases.setdefault(key, concept.id)
                     if concept.kind != "topic":  # topic words are ordinary words: exact only
                         fuzzy_ok.add(key)
+        # greetings and words to the bot ("hi", "bot"): help's names, not the story's
+        self._social = frozenset(c.id for c in concepts.values() if c.default_intent == HELP)
         self._phrase_len: dict[str, int] = {}
         for key in self._phrases:
             if len(key) <= options.max_phrase:
@@ -100,8 +104,11 @@ class Names:
         self._spell_cache.clear()
         self._name_cache.clear()
 
-    def canonicalise(self, normalized: str) -> Canon:
-        """`normalized` (bot.normalize) with its names as concept ids and its typos corrected."""
+    def canonicalise(self, normalized: str, example: bool = False) -> Canon:
+        """`normalized` (bot.normalize) with its names as concept ids and its typos corrected.
+        A question is read without a greeting that opens it (_without_opener); an `example` keeps
+        it: were the few examples that open with one read without it, a greeting would belong to
+        help's examples alone, and "translate hello to arabic" would be read as asking for help."""
         words = normalized.split()
         out: list[str] = []
         concepts: list[str] = []
@@ -138,10 +145,28 @@ class Names:
             else:
                 out.append(word)
             i += 1
+        as_written = ""
+        if not example and out and out[0] in self._social and not self._social.issuperset(concepts):
+            whole = out
+            out, concepts = self._without_opener(out, concepts)
+            as_written = " ".join(_without_polarity(whole)) if out is not whole else ""
         out = _without_polarity(out)
         # a name we lack said twice is one name we lack ("casualties ... casualties")
-        return Canon(" ".join(out), tuple(out), tuple(concepts), tuple(dict.fromkeys(unknown)), tuple(strange))
+        return Canon(" ".join(out), tuple(out), tuple(concepts), tuple(dict.fromkeys(unknown)), tuple(strange),
+                     as_written)
 
+    def _without_opener(self, out: list[str], concepts: list[str]) -> tuple[list[str], list[str]]:
+        """A greeting opening a question on the story ("hi bot, where is assad?", "مرحبا يا بوت،
+        أين الأسد") is no part of it: the question is read without it. Not a question about the
+        bot that names the story ("hello, can this bot tell me about syria?" keeps its greeting)."""
+        start = 0
+        while start < len(out) and (out[start] in self._social or out[start] in _VOCATIVES):
+            start += 1
+        rest = out[start:]
+        if not rest or not self._social.isdisjoint(rest):
+            return out, concepts
+        dropped = len([t for t in out[:start] if t in self._social])
+        return rest, concepts[dropped:]
     def _name_at(self, words: list[str], i: int) -> tuple[int, str | None]:
         """The name starting at words[i], and how many words it takes: written as one of its
         variants, with an Arabic prefix, or misspelt."""
