@@ -317,3 +317,12 @@ def test_a_greeting_alone_or_about_the_bot_still_gets_help_and_an_example_is_sti
     bread = kb.matcher.match("yo how much is bread in damascus rn 💸")
     assert bread.intent is None and bread.decision == "out_of_scope_example"
 
+
+@pytest.mark.parametrize("question", ["is golani a terrorist", "lol ok", "Good afternoon, my dear, could you tell "
+                                      "me what the weather will be like in Damascus this week?"])
+def test_a_question_left_unanswered_is_offered_topics_of_the_story_not_help(kb, question):
+    # "What can you do?" and "Sources and freshness" are no topic a question was about: the
+    # learned model ranked them among the three likeliest of "is golani a terrorist".
+    reply = answer(kb, question, "en", today=TODAY)
+    assert reply.intent is None and reply.alternatives
+    assert not {"help", "sources"} & set(reply.alternatives)

@@ -15,6 +15,7 @@ from ..model import (
     LOW_SCORE,
     NO_STATEMENT,
     OUT_OF_SCOPE_NAME,
+    SPECIAL_INTENTS,
     TOO_VAGUE,
     Concept,
     Intent,
@@ -191,7 +192,7 @@ class Decider:
             if not topics and likeliest is not None and reason in SUGGESTED_REASONS and not self._strange_subject(canon):
                 # refused, naming nothing of the story; the model still reads which topics it is
                 # nearest ("he held out for so long only to lose it all in a week!?")
-                return tuple(likeliest[:ASK_BACK_TOPICS]), reason
+                return tuple(_story_topics(likeliest)[:ASK_BACK_TOPICS]), reason
             return topics, (ASK_BACK if topics else reason)
         if canon.unknown:
             # "is assad sick?", "is putin hiding assad?": no facts on his health, or on Putin, but
@@ -220,10 +221,10 @@ class Decider:
         if not named:
             return ()
         if likeliest is not None:
-            picked = list(likeliest[:ASK_BACK_TOPICS])
+            picked = _story_topics(likeliest)[:ASK_BACK_TOPICS]
         else:
             floor = self.thresholds.out_of_scope * ASK_BACK_FLOOR
-            picked = [s.intent for s in ranked if s.score >= floor][:ASK_BACK_TOPICS]
+            picked = _story_topics([s.intent for s in ranked if s.score >= floor])[:ASK_BACK_TOPICS]
         for cid in named:
             default = self.concepts[cid].default_intent
             if default and default not in picked and len(picked) < ASK_BACK_TOPICS:
@@ -276,3 +277,8 @@ class Decider:
             return False
         return any(t not in self._intent_vocab and t in COMMON_WORDS for t in canon.tokens)
 
+
+def _story_topics(intents: Sequence[str]) -> list[str]:
+    """`intents` without help and sources: a question on the story left unanswered is offered
+    topics of the story, not "What can you do?"."""
+    return [iid for iid in intents if iid not in SPECIAL_INTENTS]
