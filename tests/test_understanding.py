@@ -162,6 +162,20 @@ def test_a_long_message_refused_for_a_place_we_lack_offers_the_likeliest_topics(
     assert data["intent"] is None and data["alternatives"] == list(reply.alternatives) and data["unknown"] == ["Hama"]
 
 
+def test_a_long_message_naming_only_what_we_lack_is_offered_the_models_likeliest_topics(kb):
+    # It names the Emirates and no place, person or group of the story ("left damascus" is
+    # Assad's flight), so it had no topics to offer; the learned model's likeliest come first.
+    question = ("The private plane, which left Damascus few hours ago, has landed in Abu Dhabi, United Arab Emirates, "
+                "a source said.")
+    reply = answer(kb, question, "en", today=TODAY)
+    text = to_text(kb, reply)
+    assert reply.intent is None and reply.match.decision == "out_of_scope_name"
+    assert text.startswith("I don't know that: I have no facts about the United Arab Emirates.")
+    assert reply.alternatives[0] == "assad_whereabouts" and len(reply.alternatives) == 3
+    assert not {"help", "sources"} & set(reply.alternatives)
+    assert text.splitlines()[-1].startswith("The nearest topics I have: Where is Assad?")
+
+
 def test_a_place_we_lack_is_still_named_and_gets_the_main_topics(kb):
     reply = answer(kb, "who controls aleppo", "en", today=TODAY)
     text = to_text(kb, reply)

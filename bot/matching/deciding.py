@@ -202,6 +202,8 @@ class Decider:
             if len(canon.tokens) < self._options.detail_words:
                 return nearest, reason
             topics = nearest + self.ask_back_topics(canon, ranked, likeliest)
+            if not topics and likeliest is not None:
+                topics = tuple(_story_topics(likeliest))
             return tuple(dict.fromkeys(topics))[:ASK_BACK_TOPICS], reason
         return (), reason
 
