@@ -43,8 +43,8 @@ _TAGS = (("yes", "or", "no"), ("or", "not"), ("is", "that", "true"), ("is", "it"
          ("true",), ("правда",), ("да", "или", "нет"), ("так", "чи", "ні"), ("صح",), ("صحيح",))
 
 
-_VOCATIVES = frozenset({"يا"})  # "يا بوت": O bot
 _TAG_ENDS = frozenset(tag[-1] for tag in _TAGS)  # most questions end in none: no tag to try
+_VOCATIVES = frozenset({"يا"})  # "يا بوت": O bot, between a greeting and the bot it greets
 
 
 def _without_polarity(tokens: list[str]) -> list[str]:
@@ -167,6 +167,7 @@ class Names:
             return out, concepts
         dropped = len([t for t in out[:start] if t in self._social])
         return rest, concepts[dropped:]
+
     def _name_at(self, words: list[str], i: int) -> tuple[int, str | None]:
         """The name starting at words[i], and how many words it takes: written as one of its
         variants, with an Arabic prefix, or misspelt."""
