@@ -6,6 +6,7 @@ import random
 from dataclasses import replace
 
 import pytest
+from rapidfuzz import fuzz
 
 from bot.knowledge import KnowledgeBase
 from bot.matching import ExampleIndex, MatchOptions, NearIndex, example_group
@@ -96,6 +97,18 @@ def test_a_short_example_inside_a_long_question_is_scored(kb: KnowledgeBase):
     assert inside and all(set(index.texts[i].split()) <= set(canon.tokens) for i in inside)
     scores, _ = index.fuzzy(canon, matcher.weights)
     assert all(i in scores for i in inside)
+
+
+def test_the_ratio_pass_recodes_letters_without_changing_a_ratio():
+    texts = ["خروج الاسد من دمشق", "кто контролирует хомс", "хомс homs 2024", "\u00e9t\u00e9 \u0100"]
+    index = ExampleIndex([("x", t) for t in texts])
+    assert all(len(text.encode("latin-1")) == len(text) for text in index.narrow_texts)
+    # letters no text has, and the codes the recoded letters took, stay unequal to all of theirs
+    taken = sorted({ch for text in index.narrow_texts for ch in text if ord(ch) > 127})
+    questions = ["хомс и дамаск", "خروج بشار", "ї ґ ڤ", "".join(taken), "\u0100\u0101 homs", "\x00\x01 été"]
+    for question in questions:
+        for text, narrow in zip(index.sorted_texts, index.narrow_texts):
+            assert fuzz.ratio(index.narrowed(question), narrow) == fuzz.ratio(question, text)
 
 
 def test_of_a_word_in_very_many_examples_those_nearest_the_questions_length_are_taken():
