@@ -51,6 +51,8 @@ class ExampleIndex:
         # reads Arabic and Cyrillic letters recoded below 256 (see _narrowing)
         self._narrow = _narrowing(self.sorted_texts)
         self.narrow_texts = [text.translate(self._narrow) for text in self.sorted_texts]
+        # token_set_ratio reads a text's distinct words: given them once, rapidfuzz splits less
+        self.word_sets = [" ".join(sorted(set(text.split()))) for text in self.texts]
         postings: dict[str, list[int]] = defaultdict(list)
         for idx, text in enumerate(self.texts):
             for tok in set(text.split()):
@@ -179,9 +181,10 @@ class ExampleIndex:
             for _, score, pos in self._process.extract(query, _pick(sorted_texts, others), scorer=fuzz.ratio, limit=None):
                 ratios[pos] = score
             near.update(zip(others, ratios))
-        texts = self.texts
         near_ids = list(near)
-        set_scores = self._process.extract(canon.text, _pick(texts, near_ids), scorer=fuzz.token_set_ratio, limit=None)
+        distinct = " ".join(sorted(set(canon.tokens)))
+        set_scores = self._process.extract(distinct, _pick(self.word_sets, near_ids), scorer=fuzz.token_set_ratio,
+                                           limit=None)
         sort_scores = list(near.values())  # in near_ids' order
         scores = {near_ids[pos]: (w.sort_share * sort_scores[pos] + w.set_share * set_score) / 100
                   for _, set_score, pos in set_scores}
