@@ -6,7 +6,7 @@ import random
 from dataclasses import replace
 
 import pytest
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.knowledge import KnowledgeBase
 from bot.matching import ExampleIndex, MatchOptions, NearIndex, example_group
@@ -109,6 +109,20 @@ def test_the_ratio_pass_recodes_letters_without_changing_a_ratio():
     for question in questions:
         for text, narrow in zip(index.sorted_texts, index.narrow_texts):
             assert fuzz.ratio(index.narrowed(question), narrow) == fuzz.ratio(question, text)
+
+
+def test_the_ratio_pass_leaves_out_only_examples_too_short_to_be_among_the_nearest():
+    rnd = random.Random(3)
+    words = ["homs", "damascus", "assad", "rebels", "army", "who", "controls", "city", "the", "is", "where", "now"]
+    texts = [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12))) for _ in range(400)]
+    index = ExampleIndex([(f"i{n}", t) for n, t in enumerate(texts)])
+    ids = list(range(len(index.texts)))
+    for size in (3, 10, 20, 30, 40):
+        query = " ".join(sorted(rnd.choice(words) for _ in range(size)))
+        for limit in (4, 12, 24):
+            found, nearest = index.by_ratio(query, ids, limit)
+            plain = process.extract(query, index.narrow_texts, scorer=fuzz.ratio, limit=limit)
+            assert [(found[pos], score) for _, score, pos in nearest] == [(pos, score) for _, score, pos in plain]
 
 
 def test_of_a_word_in_very_many_examples_those_nearest_the_questions_length_are_taken():
