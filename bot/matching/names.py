@@ -193,7 +193,7 @@ class Names:
             if len(rest) >= 3:
                 cid = self._phrases.get((rest,)) or (self._phrases.get((rest[2:],)) if rest.startswith("ال") else None)
                 # a greeting takes no joined prefix: "بسلام" is "safely", not "hello"
-                if cid and self.concepts[cid].default_intent != HELP:
+                if cid and cid not in self._social:
                     return cid
         return None
 
