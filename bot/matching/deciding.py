@@ -31,11 +31,12 @@ from .scoring import Scorer, example_group
 SUBJECT_KINDS = ("place", "person", "group")
 # Refusals that only mean "no intent is sure": a question naming the story's people, places or
 # groups is asked back, with its likeliest topics, rather than told it is out of scope.
-ASK_BACK_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, TOO_VAGUE, "unknown_subject")
+UNKNOWN_SUBJECT = "unknown_subject"  # a short question about something we never heard of (_unnamed_subject)
+ASK_BACK_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, TOO_VAGUE, UNKNOWN_SUBJECT)
 ASK_BACK_TOPICS = 3
 # Refusals offered the learned model's likeliest topics, not the main ones: not a one-word
 # question ("why"), whose likeliest topics are anybody's guess.
-SUGGESTED_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, "unknown_subject")
+SUGGESTED_REASONS = (LOW_SCORE, LIKE_OUT_OF_SCOPE, UNKNOWN_SUBJECT)
 # Words asking what someone said or thinks: "what did trump say?", "что заявил Кремль?".
 SAY_WORDS = frozenset({
     "say", "said", "says", "saying", "think", "thinks", "thought", "statement", "statements", "comment", "comments",
@@ -144,7 +145,7 @@ class Decider:
         if self._near_miss(canon, best.intent):
             return best, None, OUT_OF_SCOPE_NAME
         if self._unnamed_subject(canon, best.intent):
-            return best, None, "unknown_subject"
+            return best, None, UNKNOWN_SUBJECT
         if best.score < th.out_of_scope:
             return best, None, LOW_SCORE
         if negative > best.score or (best.score < th.doubt and negative > best.score - th.negative_margin):
