@@ -188,12 +188,14 @@ class Decider:
         """The topics offered with a question that gets no answer, and why it gets none (`reason`,
         or ASK_BACK when it is asked back). `likeliest`: the topics in the order to offer them,
         when something reads the question better than the fuzzy scores `ranked` (the learned model)."""
+        if likeliest is not None:
+            likeliest = _story_topics(likeliest)
         if reason == ASK_BACK or (reason in ASK_BACK_REASONS and not canon.unknown):
             topics = self.ask_back_topics(canon, ranked, likeliest)
             if not topics and likeliest is not None and reason in SUGGESTED_REASONS and not self._strange_subject(canon):
                 # refused, naming nothing of the story; the model still reads which topics it is
                 # nearest ("he held out for so long only to lose it all in a week!?")
-                return tuple(_story_topics(likeliest)[:ASK_BACK_TOPICS]), reason
+                return tuple(likeliest[:ASK_BACK_TOPICS]), reason
             return topics, (ASK_BACK if topics else reason)
         if canon.unknown:
             # "is assad sick?", "is putin hiding assad?": no facts on his health, or on Putin, but
@@ -204,7 +206,7 @@ class Decider:
                 return nearest, reason
             topics = nearest + self.ask_back_topics(canon, ranked, likeliest)
             if not topics and likeliest is not None:
-                topics = tuple(_story_topics(likeliest))
+                topics = tuple(likeliest)
             return tuple(dict.fromkeys(topics))[:ASK_BACK_TOPICS], reason
         return (), reason
 
@@ -223,11 +225,10 @@ class Decider:
         named = [c for c in canon.concepts if self.concepts[c].kind in SUBJECT_KINDS]
         if not named:
             return ()
-        if likeliest is not None:
-            picked = _story_topics(likeliest)[:ASK_BACK_TOPICS]
-        else:
+        if likeliest is None:
             floor = self.thresholds.out_of_scope * ASK_BACK_FLOOR
-            picked = _story_topics([s.intent for s in ranked if s.score >= floor])[:ASK_BACK_TOPICS]
+            likeliest = [s.intent for s in ranked if s.score >= floor]
+        picked = _story_topics(likeliest)[:ASK_BACK_TOPICS]
         for cid in named:
             default = self.concepts[cid].default_intent
             if default and default not in picked and len(picked) < ASK_BACK_TOPICS:
